@@ -204,6 +204,11 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     return [...this.nodes.keys()];
   }
 
+  /** The context of a node's current incarnation (for endpoints driven from outside, like clients). */
+  contextOf(name: string): NodeContext<E> {
+    return this.getNode(name).context;
+  }
+
   isUp(name: string): boolean {
     return this.getNode(name).up;
   }
@@ -222,7 +227,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     const node = this.getNode(name);
     node.offsetMs = offsetMs;
     node.driftPpm = driftPpm;
-    this.trace.record({ type: "clock.set", node: name, offsetMs, driftPpm } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "clock.set", node: name, offsetMs, driftPpm });
   }
 
   /** Volatile state is lost: the process, its timers, its pending requests and messages in flight to it. */
@@ -234,7 +239,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     node.pending.clear();
     node.linkTail.clear();
     node.incarnation++;
-    this.trace.record({ type: "node.crash", node: name } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "node.crash", node: name });
     // Peers waiting for a reply from this node see their connection reset.
     for (const peer of this.nodes.values())
       for (const [id, p] of peer.pending)
@@ -254,7 +259,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     const node = this.getNode(name);
     if (node.up) return;
     node.up = true;
-    this.trace.record({ type: "node.restart", node: name, incarnation: node.incarnation } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "node.restart", node: name, incarnation: node.incarnation });
     this.startProcess(node);
   }
 
@@ -263,13 +268,13 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
   /** No message crosses between groups a and b (only a → b when `oneWay`). */
   partition(a: readonly string[], b: readonly string[], oneWay = false): void {
     this.partitions.add(a, b, oneWay);
-    this.trace.record({ type: "net.partition", node: "kernel", a: [...a], b: [...b], oneWay } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "net.partition", node: "kernel", a: [...a], b: [...b], oneWay });
   }
 
   /** Removes every partition. */
   heal(): void {
     this.partitions.clear();
-    this.trace.record({ type: "net.heal", node: "kernel" } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "net.heal", node: "kernel" });
   }
 
   isPartitioned(from: string, to: string): boolean {
@@ -278,7 +283,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
 
   configureNetwork(config: Partial<NetworkConfig>): void {
     this.network = { ...this.network, ...config };
-    this.trace.record({ type: "net.configure", node: "kernel", config: { ...config } } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "net.configure", node: "kernel", config: { ...config } });
   }
 
   get networkConfig(): NetworkConfig {
@@ -326,7 +331,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
         const trueDelay = node.driftPpm === 0 ? delayMs : delayMs / (1 + node.driftPpm / 1e6);
         return this.schedule(trueDelay, () => {
           if (!alive()) return;
-          if (label !== undefined) this.trace.record({ type: "timer.fire", node: node.name, label } as TraceInit<KernelTraceEvent>);
+          if (label !== undefined) this.trace.record({ type: "timer.fire", node: node.name, label });
           fn();
         });
       },
@@ -396,14 +401,14 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     const delivery = new Delivery(this, from, target, envelope, msgId, label, labelId, this.time, at, this.seq++);
     this.queue.push(delivery);
     if (net.duplicateRate > 0 && this.netRng.chance(net.duplicateRate)) {
-      this.trace.record({ type: "net.duplicate", node: from.name, to, msgId } as TraceInit<KernelTraceEvent>);
+      this.trace.record({ type: "net.duplicate", node: from.name, to, msgId });
       const again = at + sampleLatency(net.latency, this.netRng);
       this.queue.push(new Delivery(this, from, target, envelope, msgId, label, labelId, this.time, again, this.seq++));
     }
   }
 
   private drop(from: string, to: string, msgId: number, label: string, reason: "partition" | "random" | "down" | "crashed"): void {
-    this.trace.record({ type: "net.drop", node: from, to, msgId, label, reason } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "net.drop", node: from, to, msgId, label, reason });
   }
 
   /** @internal Called by a Delivery when its time comes. */

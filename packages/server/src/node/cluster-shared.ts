@@ -1,0 +1,13 @@
+import type { ShardingCatalog } from "../sharding/sharding-catalog.js";
+
+/**
+ * What the nodes of one cluster share outside the simulated network. MongoDB keeps these on the
+ * config server and every node caches them; sessionsim lets nodes read them directly (no stale
+ * routing tables, no user-cache invalidation) — see the fidelity page.
+ */
+export interface ClusterShared {
+  /** Server parameters given at start (applied to every node; runtime changes stay per node). */
+  readonly startupParameters: Readonly<Record<string, unknown>>;
+  /** `config.shards`, `config.databases`, `config.collections`, `config.chunks`. */
+  readonly sharding: ShardingCatalog;
+}

@@ -1,0 +1,48 @@
+import type { Kernel } from "@sessionsim/kernel";
+import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
+import type { ClusterShared } from "./cluster-shared.js";
+import { ServerNode, type SimTraceEvent } from "./server-node.js";
+import { NodeRoles, type NodeIdentity } from "./topology.js";
+
+/** What `buildClusterTopology` needs: the cluster's shape and start-up settings. */
+export interface TopologyOptions {
+  readonly shards: number;
+  readonly mongos: number;
+  readonly auth: boolean;
+  readonly users: readonly { readonly user: string; readonly db: string; readonly roles: readonly unknown[] }[];
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly setupSessionsCollection: boolean;
+}
+
+/** The nodes of a started cluster. */
+export interface ClusterTopology {
+  readonly config: string;
+  readonly shards: readonly ShardEntry[];
+  readonly mongos: readonly string[];
+  readonly shared: ClusterShared;
+  /** Resolves once start-up work (e.g. setting up `config.system.sessions`) is done. */
+  ready(kernel: Kernel<SimTraceEvent>): Promise<void>;
+}
+
+/**
+ * Adds a config server, `shards` single-member shards and `mongos` routers to the kernel. Node
+ * names: "config0", "shard0", "shard1", ..., "mongos0", ...; shard ids equal the shard node names.
+ */
+export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: TopologyOptions): ClusterTopology {
+  const config = "config0";
+  const sharding = new ShardingCatalog([config]);
+  const shared: ClusterShared = { startupParameters: options.parameters, sharding };
+  const add = (identity: NodeIdentity): void => kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared));
+
+  add({ name: config, role: NodeRoles.configsvr, setName: "configRepl" });
+  const shards: ShardEntry[] = [];
+  for (let i = 0; i < options.shards; i++) {
+    const entry: ShardEntry = { _id: `shard${i}`, members: [`shard${i}`] };
+    sharding.addShard(entry);
+    shards.push(entry);
+    add({ name: entry.members[0], role: NodeRoles.shardsvr, setName: entry._id, shardId: entry._id });
+  }
+  const mongos = Array.from({ length: options.mongos }, (_, i) => `mongos${i}`);
+  for (const name of mongos) add({ name, role: NodeRoles.mongos });
+  return { config, shards, mongos, shared, ready: async () => undefined };
+}

@@ -1,0 +1,82 @@
+import type { Long } from "bson";
+import { Future } from "@sessionsim/kernel";
+import { ErrorCodes, ServerError } from "../errors/index.js";
+import type { Document } from "../idl/bson-types.js";
+
+/** An authenticated identity on a connection. */
+export interface UserRef {
+  readonly user: string;
+  readonly db: string;
+}
+
+/** A command as it arrives at a node: the client's or another node's request. */
+export interface CommandRequest {
+  readonly db: string;
+  readonly command: Document;
+  /** The connection's authenticated user, if any. */
+  readonly user?: UserRef;
+  /** True for requests between cluster nodes (authenticated as the internal `__system` user). */
+  readonly internal?: boolean;
+}
+
+/**
+ * One running operation (MongoDB's `OperationContext`): the command, who sent it, its session
+ * fields, and its interruption state. `killOp` and the kill-sessions machinery interrupt it.
+ */
+export class OperationContext {
+  /** Set once the operation is interrupted; every later interruption check throws it. */
+  private killedWith: ServerError | undefined;
+  private readonly onKill: ((err: ServerError) => void)[] = [];
+
+  /** Parsed session fields (filled in by the session layer). */
+  lsid: Document | undefined;
+  txnNumber: Long | undefined;
+  autocommit: boolean | undefined;
+  startTransaction: boolean | undefined;
+  /** What `$currentOp` shows as the operation's description. */
+  desc = "conn";
+
+  constructor(
+    readonly opId: number,
+    readonly request: CommandRequest,
+    /** The command name (the document's first field). */
+    readonly commandName: string,
+    /** The node (or client) that sent it. */
+    readonly client: string,
+    /** Local time at which it started. */
+    readonly startedAt: number,
+  ) {}
+
+  get db(): string {
+    return this.request.db;
+  }
+
+  get command(): Document {
+    return this.request.command;
+  }
+
+  get killPending(): boolean {
+    return this.killedWith !== undefined;
+  }
+
+  /** Interrupts the operation (default code `Interrupted`), waking whatever it waits on. */
+  interrupt(err: ServerError = new ServerError(ErrorCodes.Interrupted, "operation was interrupted")): void {
+    if (this.killedWith !== undefined) return;
+    this.killedWith = err;
+    for (const cb of this.onKill.splice(0)) cb(err);
+  }
+
+  /** Throws the interruption error if the operation was killed (`checkForInterrupt`). */
+  checkForInterrupt(): void {
+    if (this.killedWith !== undefined) throw this.killedWith;
+  }
+
+  /** Waits for `f`, unless the operation is interrupted first (then rejects with that error). */
+  interruptible<T>(f: Future<T>): Future<T> {
+    if (this.killedWith !== undefined) return Future.rejected(this.killedWith);
+    const out = new Future<T>();
+    f.onSettle((r) => (r.ok ? out.resolve(r.value) : out.reject(r.error)));
+    this.onKill.push((err) => out.reject(err));
+    return out;
+  }
+}

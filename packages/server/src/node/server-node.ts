@@ -1,0 +1,127 @@
+import { NetworkError, spawn, type NodeContext, type Process } from "@sessionsim/kernel";
+import { commandsFor } from "../commands/index.js";
+import { isTask, type CommandDefinition } from "../commands/command.js";
+import { ErrorCodes, ServerError, codeNameOf, type ErrorReply } from "../errors/index.js";
+import { isDocument, type Document } from "../idl/bson-types.js";
+import { makeParameters, type ParameterValues } from "../parameters/server-parameters.js";
+import { OperationContext, type CommandRequest } from "./operation-context.js";
+import type { NodeIdentity, NodeRole } from "./topology.js";
+import type { ServerTraceEvent } from "./trace-events.js";
+import type { ClusterShared } from "./cluster-shared.js";
+import type { KernelTraceEvent } from "@sessionsim/kernel";
+
+/** Every trace event a run can contain. */
+export type SimTraceEvent = KernelTraceEvent | ServerTraceEvent;
+
+/** A `serverStatus` section provider. */
+export type ServerStatusSection = () => Document;
+
+/** Characters MongoDB refuses in database names (`DatabaseName::validDBName`). */
+const INVALID_DB_CHARS = /[/\\. "$*<>:|?\0]/;
+
+/**
+ * A MongoDB process (mongod or mongos) as a simulated node: it handles one message at a time,
+ * dispatches commands by name, tracks running operations and answers with MongoDB's replies.
+ * Created anew at every start; `durable` state (collections) is what survives a crash.
+ */
+export class ServerNode implements Process {
+  readonly params: ParameterValues;
+  readonly ops = new Map<number, OperationContext>();
+  readonly serverStatusSections = new Map<string, ServerStatusSection>();
+  readonly startedAt: number;
+  private nextOpId = 1;
+  private readonly commands: ReadonlyMap<string, CommandDefinition>;
+
+  constructor(
+    readonly ctx: NodeContext<SimTraceEvent>,
+    readonly identity: NodeIdentity,
+    readonly shared: ClusterShared,
+  ) {
+    this.params = makeParameters(shared.startupParameters);
+    this.commands = commandsFor(identity.role);
+    this.startedAt = ctx.now();
+  }
+
+  get name(): string {
+    return this.identity.name;
+  }
+
+  get role(): NodeRole {
+    return this.identity.role;
+  }
+
+  /** This node's clock. */
+  now(): number {
+    return this.ctx.now();
+  }
+
+  /** Looks up a command the way the server's command registry does (exact name, aliases). */
+  findCommand(name: string): CommandDefinition | undefined {
+    const def = this.commands.get(name);
+    if (def === undefined || (def.testOnly === true && !this.params.enableTestCommands)) return undefined;
+    return def;
+  }
+
+  // ---- request handling ------------------------------------------------------------------------
+
+  onRequest(from: string, body: unknown, reply: (body: unknown) => void): void {
+    const request = body as CommandRequest;
+    const command = isDocument(request?.command) ? request.command : {};
+    const commandName = Object.keys(command)[0] ?? "";
+    const op = new OperationContext(this.nextOpId++, { ...request, command }, commandName, from, this.now());
+    this.ops.set(op.opId, op);
+    const finish = (doc: Document): void => {
+      this.ops.delete(op.opId);
+      const final = this.finishReply(op, doc);
+      this.ctx.record({
+        type: "cmd.reply",
+        opId: op.opId,
+        command: commandName,
+        db: String(request?.db),
+        client: from,
+        ok: final.ok === 1,
+        ...(final.ok === 1 ? {} : { codeName: String(final.codeName), errmsg: String(final.errmsg) }),
+      });
+      reply(final);
+    };
+    let result;
+    try {
+      result = this.runCommand(op);
+    } catch (e) {
+      return finish(this.errorReply(op, e));
+    }
+    if (!isTask(result)) return finish(result);
+    spawn(result).onSettle((r) => finish(r.ok ? r.value : this.errorReply(op, r.error)));
+  }
+
+  /** Validation and dispatch common to every command (`ServiceEntryPointCommon::execCommand`). */
+  private runCommand(op: OperationContext): Document | ReturnType<CommandDefinition["run"]> {
+    const db = op.request.db;
+    if (typeof db !== "string" || db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db))
+      throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid database name: '${String(db)}'`);
+    const def = this.findCommand(op.commandName);
+    if (def === undefined) throw new ServerError(ErrorCodes.CommandNotFound, `no such command: '${op.commandName}'`);
+    if (def.adminOnly === true && db !== "admin")
+      throw new ServerError(ErrorCodes.Unauthorized, `${def.name} may only be run against the admin database.`);
+    return def.run(op, this);
+  }
+
+  /** Adds `ok` to a command's reply fields. */
+  private finishReply(_op: OperationContext, doc: Document): Document {
+    return "ok" in doc ? doc : { ...doc, ok: 1 };
+  }
+
+  /** The error reply for anything a command threw. Nothing escapes the node as an exception. */
+  errorReply(op: OperationContext, e: unknown): ErrorReply {
+    if (e instanceof ServerError) return e.toReply();
+    if (e instanceof NetworkError) {
+      const code = e.kind === "HostUnreachable" ? ErrorCodes.HostUnreachable : ErrorCodes.NetworkTimeout;
+      return { ok: 0, errmsg: e.message, code, codeName: codeNameOf(code) };
+    }
+    // A bug in the simulator: report it as MongoDB would an internal error, and trace it so
+    // tests and invariants can insist that it never happens.
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.ctx.record({ type: "node.bug", opId: op.opId, command: op.commandName, error: message });
+    return { ok: 0, errmsg: `internal error: ${message}`, code: ErrorCodes.InternalError, codeName: "InternalError" };
+  }
+}

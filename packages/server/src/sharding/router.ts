@@ -1,0 +1,28 @@
+import { wait, type Task } from "@sessionsim/kernel";
+import { ErrorCodes, ServerError } from "../errors/index.js";
+import type { Document } from "../idl/bson-types.js";
+import type { CommandRequest, OperationContext } from "../node/operation-context.js";
+import type { ServerNode } from "../node/server-node.js";
+
+/**
+ * Sends a command from mongos (or any node) to the primary of a shard over the simulated network
+ * and returns the shard's reply document. Network failures become MongoDB's HostUnreachable /
+ * NetworkTimeout errors.
+ */
+export function* runOnShard(node: ServerNode, shardId: string, request: CommandRequest, timeoutMs?: number): Task<Document> {
+  const target = node.shared.sharding.primaryNodeOf(shardId);
+  if (target === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${shardId} not found`);
+  const commandName = Object.keys(request.command)[0] ?? "command";
+  const reply = yield* wait(
+    node.ctx.request(target, request, { label: commandName, timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS }),
+  );
+  return reply as Document;
+}
+
+/** Forwards an operation unchanged to the primary shard of its database and relays the reply. */
+export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): Task<Document> {
+  const shardId = node.shared.sharding.primaryShard(op.db);
+  if (shardId === undefined)
+    throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
+  return yield* runOnShard(node, shardId, { db: op.db, command: op.command, user: op.request.user, internal: true });
+}
