@@ -15,7 +15,8 @@ const LAYERS = {
   cli: [],
 };
 
-const determinismMessage = "Simulation code must use virtual time and seeded random streams (architecture.md, Determinism).";
+const determinismMessage =
+  "Simulation code must use virtual time and seeded random streams (architecture.md, Determinism).";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "docs/**", "out/**"] },
@@ -24,7 +25,13 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-      globals: { process: "readonly", console: "readonly", Buffer: "readonly", globalThis: "readonly", performance: "readonly" },
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        globalThis: "readonly",
+        performance: "readonly",
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -34,7 +41,10 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
       "@typescript-eslint/restrict-template-expressions": "off",
       "@typescript-eslint/no-base-to-string": "off",
-      "no-restricted-syntax": ["error", { selector: "TSEnumDeclaration", message: "Use a frozen `as const` object and a derived union type." }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "TSEnumDeclaration", message: "Use a frozen `as const` object and a derived union type." },
+      ],
     },
   },
   {
@@ -64,7 +74,10 @@ export default tseslint.config(
         "error",
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: determinismMessage },
         { selector: "TSEnumDeclaration", message: "Use a frozen `as const` object and a derived union type." },
-        { selector: "ImportDeclaration[source.value=/^(node:)?crypto$/] ImportSpecifier[imported.name=/^random/]", message: determinismMessage },
+        {
+          selector: "ImportDeclaration[source.value=/^(node:)?crypto$/] ImportSpecifier[imported.name=/^random/]",
+          message: determinismMessage,
+        },
       ],
     },
   },
@@ -74,8 +87,13 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          paths: banned.map((name) => ({ name, message: `Layering: ${pkg} may not depend on ${name} (kernel <- server <- sessionsim <- testing, cli, report).` })),
-          patterns: [{ group: ["@sessionsim/*/*", "sessionsim/*"], message: "No deep imports: use the package's exports." }],
+          paths: banned.map((name) => ({
+            name,
+            message: `Layering: ${pkg} may not depend on ${name} (kernel <- server <- sessionsim <- testing, cli, report).`,
+          })),
+          patterns: [
+            { group: ["@sessionsim/*/*", "sessionsim/*"], message: "No deep imports: use the package's exports." },
+          ],
         },
       ],
     },

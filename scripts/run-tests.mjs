@@ -20,10 +20,18 @@ const roots = ["test", ...readdirSync("packages").map((p) => join("packages", p,
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const files = roots
-  .filter((r) => { try { return statSync(r).isDirectory(); } catch { return false; } })
+  .filter((r) => {
+    try {
+      return statSync(r).isDirectory();
+    } catch {
+      return false;
+    }
+  })
   .flatMap(walk)
   .filter((f) => only === undefined || f.includes(only))
   .sort();
 console.log(`sessionsim tests: ${files.length} files; SESSIONSIM_SEED=${process.env.SESSIONSIM_SEED ?? "(default)"}`);
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

@@ -33,7 +33,12 @@ export class FailPointRegistry {
       this.points.delete(name);
       return before;
     }
-    const counter = typeof mode === "object" && "times" in mode ? mode.times : typeof mode === "object" && "skip" in mode ? mode.skip : 0;
+    const counter =
+      typeof mode === "object" && "times" in mode
+        ? mode.times
+        : typeof mode === "object" && "skip" in mode
+          ? mode.skip
+          : 0;
     this.points.set(name, { mode, data, counter, timesEntered: before });
     return before;
   }
@@ -71,6 +76,11 @@ export class FailPointRegistry {
 
   /** Names and modes of the active failpoints, in configuration order. */
   list(): { name: string; mode: FailPointMode; data: Record<string, unknown>; timesEntered: number }[] {
-    return [...this.points].map(([name, fp]) => ({ name, mode: fp.mode, data: fp.data, timesEntered: fp.timesEntered }));
+    return [...this.points].map(([name, fp]) => ({
+      name,
+      mode: fp.mode,
+      data: fp.data,
+      timesEntered: fp.timesEntered,
+    }));
   }
 }

@@ -8,10 +8,22 @@ import type { TraceBase } from "./trace.js";
 export type FaultAction =
   | { readonly at: Millis; readonly kind: "crash"; readonly node: string }
   | { readonly at: Millis; readonly kind: "restart"; readonly node: string }
-  | { readonly at: Millis; readonly kind: "partition"; readonly a: readonly string[]; readonly b: readonly string[]; readonly oneWay?: boolean }
+  | {
+      readonly at: Millis;
+      readonly kind: "partition";
+      readonly a: readonly string[];
+      readonly b: readonly string[];
+      readonly oneWay?: boolean;
+    }
   | { readonly at: Millis; readonly kind: "heal" }
   | { readonly at: Millis; readonly kind: "network"; readonly config: Partial<NetworkConfig> }
-  | { readonly at: Millis; readonly kind: "clock"; readonly node: string; readonly offsetMs: number; readonly driftPpm?: number }
+  | {
+      readonly at: Millis;
+      readonly kind: "clock";
+      readonly node: string;
+      readonly offsetMs: number;
+      readonly driftPpm?: number;
+    }
   | {
       readonly at: Millis;
       readonly kind: "failpoint";
@@ -55,6 +67,10 @@ export function applyFault(target: FaultTarget, f: FaultAction): void {
 }
 
 /** Schedules every action of `schedule` on the kernel, relative to now. */
-export function scheduleFaults<E extends TraceBase>(kernel: Kernel<E>, target: FaultTarget, schedule: FaultSchedule): void {
+export function scheduleFaults<E extends TraceBase>(
+  kernel: Kernel<E>,
+  target: FaultTarget,
+  schedule: FaultSchedule,
+): void {
   for (const action of schedule) kernel.schedule(action.at, () => applyFault(target, action));
 }

@@ -271,6 +271,11 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     this.trace.record({ type: "net.partition", node: "kernel", a: [...a], b: [...b], oneWay });
   }
 
+  /** Records a free-text note (a scenario's narration) on `node`. */
+  note(text: string, node = "scenario"): void {
+    this.trace.record({ type: "note", node, text } as TraceInit<KernelTraceEvent>);
+  }
+
   /** Removes every partition. */
   heal(): void {
     this.partitions.clear();
@@ -386,7 +391,15 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     const target = this.nodes.get(to);
     const labelId = this.labelId(label);
     const toId = target?.traceId ?? this.trace.intern(to);
-    this.trace.recordMessage(0, from.traceId, toId, msgId, labelId, 0, envelope.k === "res" ? undefined : envelope.body);
+    this.trace.recordMessage(
+      0,
+      from.traceId,
+      toId,
+      msgId,
+      labelId,
+      0,
+      envelope.k === "res" ? undefined : envelope.body,
+    );
     if (this.partitions.blocked(from.name, to)) return this.drop(from.name, to, msgId, label, "partition");
     const net = this.network;
     if (net.dropRate > 0 && this.netRng.chance(net.dropRate)) return this.drop(from.name, to, msgId, label, "random");
@@ -407,7 +420,13 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     }
   }
 
-  private drop(from: string, to: string, msgId: number, label: string, reason: "partition" | "random" | "down" | "crashed"): void {
+  private drop(
+    from: string,
+    to: string,
+    msgId: number,
+    label: string,
+    reason: "partition" | "random" | "down" | "crashed",
+  ): void {
     this.trace.record({ type: "net.drop", node: from, to, msgId, label, reason });
   }
 
@@ -415,7 +434,8 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
   deliver(d: Delivery<E>): void {
     const { target, envelope, msgId, label } = d;
     const from = d.source.name;
-    if (!target.up || target.incarnation !== d.incarnation) return this.drop(from, target.name, msgId, label, "crashed");
+    if (!target.up || target.incarnation !== d.incarnation)
+      return this.drop(from, target.name, msgId, label, "crashed");
     if (this.partitions.blocked(from, target.name)) return this.drop(from, target.name, msgId, label, "partition");
     this.trace.recordMessage(1, target.traceId, d.source.traceId, msgId, d.labelId, d.sentAt, undefined);
     const process = target.process;

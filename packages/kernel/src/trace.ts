@@ -31,7 +31,8 @@ export type KernelTraceEvent =
   | (TraceBase & { type: "node.restart"; incarnation: number })
   | (TraceBase & { type: "clock.set"; offsetMs: number; driftPpm: number })
   | (TraceBase & { type: "timer.fire"; label: string })
-  | (TraceBase & { type: "failpoint.set"; name: string; mode: unknown; data?: unknown });
+  | (TraceBase & { type: "failpoint.set"; name: string; mode: unknown; data?: unknown })
+  | (TraceBase & { type: "note"; text: string });
 
 /** What a caller passes to `record`: an event without its time and seq. */
 export type TraceInit<E extends TraceBase> = E extends TraceBase ? Omit<E, "time" | "seq"> : never;
@@ -55,7 +56,16 @@ class MessageColumns {
   private readonly chunks: MessageChunk[] = [];
   private length = 0;
 
-  add(kind: number, time: number, node: number, peer: number, msgId: number, label: number, sentAt: number, payload: unknown): number {
+  add(
+    kind: number,
+    time: number,
+    node: number,
+    peer: number,
+    msgId: number,
+    label: number,
+    sentAt: number,
+    payload: unknown,
+  ): number {
     const i = this.length++;
     const j = i & (CHUNK - 1);
     if (j === 0) this.chunks.push(new MessageChunk());
@@ -109,7 +119,15 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
    * Appends a `net.send` (kind 0) or `net.deliver` (kind 1) event in compact form; node, peer and
    * label are ids from `intern`.
    */
-  recordMessage(kind: 0 | 1, node: number, peer: number, msgId: number, label: number, sentAt: number, payload: unknown): void {
+  recordMessage(
+    kind: 0 | 1,
+    node: number,
+    peer: number,
+    msgId: number,
+    label: number,
+    sentAt: number,
+    payload: unknown,
+  ): void {
     const i = this.columns.add(kind, this.clock(), node, peer, msgId, label, sentAt, payload);
     const seq = this.entries.length;
     this.entries.push(i);
@@ -171,11 +189,9 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
     const peer = this.strings[c.peer[j]];
     const label = this.strings[c.label[j]];
     const base = { time: c.time[j], seq, node };
-    const event = (
-      c.kind[j] === 0
-        ? { ...base, type: "net.send", to: peer, msgId: c.msgId[j], label, payload: c.payload[j] }
-        : { ...base, type: "net.deliver", from: peer, msgId: c.msgId[j], label, sentAt: c.sentAt[j] }
-    ) as unknown as E;
+    const event = (c.kind[j] === 0
+      ? { ...base, type: "net.send", to: peer, msgId: c.msgId[j], label, payload: c.payload[j] }
+      : { ...base, type: "net.deliver", from: peer, msgId: c.msgId[j], label, sentAt: c.sentAt[j] }) as unknown as E;
     this.entries[seq] = event;
     return event;
   }

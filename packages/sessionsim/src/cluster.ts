@@ -1,4 +1,11 @@
-import { Kernel, scheduleFaults, type FailPointMode, type FaultSchedule, type FaultTarget, type NetworkConfig } from "@sessionsim/kernel";
+import {
+  Kernel,
+  scheduleFaults,
+  type FailPointMode,
+  type FaultSchedule,
+  type FaultTarget,
+  type NetworkConfig,
+} from "@sessionsim/kernel";
 import { buildClusterTopology, type ClusterTopology, type Document, type SimTraceEvent } from "@sessionsim/server";
 import { Connection, InFlight } from "./connection.js";
 import type { ClusterOptions } from "./options.js";
@@ -30,7 +37,9 @@ export class Cluster {
   private constructor(options: ClusterOptions) {
     const membersPerShard = options.membersPerShard ?? 1;
     if (membersPerShard !== 1)
-      throw new Error(`membersPerShard: ${membersPerShard} is not supported yet: shards are single-member replica sets (secondaries are not modelled)`);
+      throw new Error(
+        `membersPerShard: ${membersPerShard} is not supported yet: shards are single-member replica sets (secondaries are not modelled)`,
+      );
     this.kernel = new Kernel<SimTraceEvent>({ seed: options.seed ?? 1, network: options.network });
     this.clientTimeoutMS = options.clientTimeoutMS ?? DEFAULT_CLIENT_TIMEOUT_MS;
     this.topology = buildClusterTopology(this.kernel, {
@@ -191,6 +200,12 @@ export class Cluster {
     this.kernel.trace.off(type, listener);
   }
 
+  /** Adds a narration line to the trace (shown in timelines and reports). */
+  note(text: string): void {
+    this.checkUsable();
+    this.kernel.note(text);
+  }
+
   /** Hash of the trace: equal for equal seed and equal calls. */
   traceHash(): string {
     return this.kernel.trace.hash();
@@ -247,4 +262,3 @@ export class Cluster {
     if (this.stopped) throw new Error("the cluster was stopped");
   }
 }
-

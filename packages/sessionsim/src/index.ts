@@ -7,6 +7,12 @@
 export { Cluster, type TraceEvent } from "./cluster.js";
 export { Connection, InFlight } from "./connection.js";
 export type { ClusterOptions, UserSpec } from "./options.js";
-export { NetworkError, type FaultAction, type FaultSchedule, type NetworkConfig, type LatencyDistribution } from "@sessionsim/kernel";
+export {
+  NetworkError,
+  type FaultAction,
+  type FaultSchedule,
+  type NetworkConfig,
+  type LatencyDistribution,
+} from "@sessionsim/kernel";
 export type { Document } from "@sessionsim/server";
 export { UUID, Binary, Long, Timestamp, ObjectId } from "bson";

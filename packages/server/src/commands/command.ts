@@ -34,5 +34,8 @@ export interface CommandDefinition {
 
 /** True if a command result is a task (a generator) rather than a reply document. */
 export function isTask(result: CommandResult): result is Task<Document> {
-  return typeof (result as { next?: unknown }).next === "function" && typeof (result as { throw?: unknown }).throw === "function";
+  return (
+    typeof (result as { next?: unknown }).next === "function" &&
+    typeof (result as { throw?: unknown }).throw === "function"
+  );
 }

@@ -25,7 +25,11 @@ export const KNOWN_FAILPOINTS: ReadonlySet<string> = new Set([
 export function parseFailPointMode(mode: unknown): FailPointMode {
   if (mode === "alwaysOn" || mode === "off") return mode;
   if (typeof mode === "string") throw new ServerError(ErrorCodes.BadValue, `unknown mode: ${mode}`);
-  if (!isDocument(mode)) throw new ServerError(ErrorCodes.TypeMismatch, `'mode' must be a string or JSON object, found: ${bsonTypeOf(mode)}`);
+  if (!isDocument(mode))
+    throw new ServerError(
+      ErrorCodes.TypeMismatch,
+      `'mode' must be a string or JSON object, found: ${bsonTypeOf(mode)}`,
+    );
   const [key, value] = Object.entries(mode)[0] ?? [];
   if (key === "times" || key === "skip") {
     if (!isNumeric(value) || !Number.isInteger(toNumber(value)))
@@ -40,7 +44,10 @@ export function parseFailPointMode(mode: unknown): FailPointMode {
       throw new ServerError(ErrorCodes.BadValue, "activationProbability must be between 0.0 and 1.0");
     return { activationProbability: p };
   }
-  throw new ServerError(ErrorCodes.BadValue, "'mode' must be one of 'off', 'alwaysOn', 'times', and 'activationProbability'");
+  throw new ServerError(
+    ErrorCodes.BadValue,
+    "'mode' must be one of 'off', 'alwaysOn', 'times', and 'activationProbability'",
+  );
 }
 
 /** `configureFailPoint` (test command, admin only); replies `{count: <times it fired before>}`. */
@@ -51,12 +58,15 @@ export const configureFailPointCommand: CommandDefinition = {
   testOnly: true,
   run: (op, node) => {
     const name = op.command.configureFailPoint;
-    if (typeof name !== "string") throw new ServerError(ErrorCodes.TypeMismatch, `FailPoint name must be a string, found: ${bsonTypeOf(name)}`);
+    if (typeof name !== "string")
+      throw new ServerError(ErrorCodes.TypeMismatch, `FailPoint name must be a string, found: ${bsonTypeOf(name)}`);
     if (!KNOWN_FAILPOINTS.has(name)) throw new ServerError(ErrorCodes.FailedToParse, `Cannot find failpoint: ${name}`);
-    if (op.command.mode === undefined) throw new ServerError(ErrorCodes.IllegalOperation, "When setting a failpoint, you must supply a 'mode'");
+    if (op.command.mode === undefined)
+      throw new ServerError(ErrorCodes.IllegalOperation, "When setting a failpoint, you must supply a 'mode'");
     const mode = parseFailPointMode(op.command.mode);
     const data = op.command.data ?? {};
-    if (!isDocument(data)) throw new ServerError(ErrorCodes.TypeMismatch, `the 'data' field must be an object, found: ${bsonTypeOf(data)}`);
+    if (!isDocument(data))
+      throw new ServerError(ErrorCodes.TypeMismatch, `the 'data' field must be an object, found: ${bsonTypeOf(data)}`);
     const count = node.ctx.failpoints.configure(name, mode, data);
     node.ctx.record({ type: "failpoint.set", name, mode, data });
     return { count };

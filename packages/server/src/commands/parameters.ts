@@ -1,13 +1,27 @@
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";
 import { NodeRoles } from "../node/topology.js";
-import { PARAMETER_SPECS, coerceParameter, isParameterName, type ParameterSpec } from "../parameters/server-parameters.js";
+import {
+  PARAMETER_SPECS,
+  coerceParameter,
+  isParameterName,
+  type ParameterSpec,
+} from "../parameters/server-parameters.js";
 import type { CommandDefinition } from "./command.js";
 
 const ALL = [NodeRoles.mongos, NodeRoles.configsvr, NodeRoles.shardsvr] as const;
 
 /** Fields of getParameter/setParameter that are not parameter names. */
-const GENERIC = new Set(["comment", "$db", "lsid", "$clusterTime", "$readPreference", "apiVersion", "apiStrict", "apiDeprecationErrors"]);
+const GENERIC = new Set([
+  "comment",
+  "$db",
+  "lsid",
+  "$clusterTime",
+  "$readPreference",
+  "apiVersion",
+  "apiStrict",
+  "apiDeprecationErrors",
+]);
 
 /**
  * `getParameter` (`src/mongo/db/commands/parameters.cpp`): `{getParameter: 1, <name>: 1}` or
@@ -45,13 +59,18 @@ export const setParameterCommand: CommandDefinition = {
     const names = Object.keys(op.command)
       .slice(1)
       .filter((n) => !GENERIC.has(n));
-    if (names.length === 0) throw new ServerError(ErrorCodes.InvalidOptions, "no option found to set, use help:true to see options ");
+    if (names.length === 0)
+      throw new ServerError(ErrorCodes.InvalidOptions, "no option found to set, use help:true to see options ");
     if (names.length > 1) throw new ServerError(ErrorCodes.InvalidOptions, "Only one parameter may be set at a time");
     const name = names[0];
     if (!isParameterName(name))
-      throw new ServerError(ErrorCodes.InvalidOptions, `attempted to set unrecognized parameter [${name}], use help:true to see options `);
+      throw new ServerError(
+        ErrorCodes.InvalidOptions,
+        `attempted to set unrecognized parameter [${name}], use help:true to see options `,
+      );
     const spec: ParameterSpec = PARAMETER_SPECS[name];
-    if (spec.settable === "startup") throw new ServerError(ErrorCodes.IllegalOperation, `not allowed to change [${name}] at runtime`);
+    if (spec.settable === "startup")
+      throw new ServerError(ErrorCodes.IllegalOperation, `not allowed to change [${name}] at runtime`);
     const was = node.params[name];
     const value = coerceParameter(name, op.command[name]);
     (node.params as Record<string, unknown>)[name] = value;

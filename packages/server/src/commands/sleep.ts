@@ -19,7 +19,8 @@ export const sleepCommand: CommandDefinition = {
     const c = op.command;
     let ms = 0;
     if (c.secs !== undefined || c.seconds !== undefined || c.millis !== undefined) {
-      if (c.secs !== undefined && c.seconds !== undefined) throw new ServerError(51153, "Only one of 'secs' and 'seconds' may be specified");
+      if (c.secs !== undefined && c.seconds !== undefined)
+        throw new ServerError(51153, "Only one of 'secs' and 'seconds' may be specified");
       if (c.secs !== undefined) {
         if (!isNumeric(c.secs)) throw new ServerError(34344, "'secs' must be a number.");
         ms += Math.trunc(toNumber(c.secs)) * 1000;

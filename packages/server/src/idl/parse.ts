@@ -60,7 +60,12 @@ export class FieldReader {
 
   /** A "safeBool": bool or number, read as truthiness. */
   flag(f: string): boolean | undefined {
-    const v = this.typed<unknown>(f, ["bool", "int", "long", "double", "decimal"], "bool, int, long, double, decimal", false);
+    const v = this.typed<unknown>(
+      f,
+      ["bool", "int", "long", "double", "decimal"],
+      "bool, int, long, double, decimal",
+      false,
+    );
     return v === undefined ? undefined : typeof v === "boolean" ? v : toNumber(v) !== 0;
   }
 
@@ -80,7 +85,12 @@ export class FieldReader {
   number(f: string): number;
   number(f: string, optional: "optional"): number | undefined;
   number(f: string, optional?: "optional"): number | undefined {
-    const v = this.typed<unknown>(f, ["int", "long", "double", "decimal"], "int, long, double, decimal", optional === undefined);
+    const v = this.typed<unknown>(
+      f,
+      ["int", "long", "double", "decimal"],
+      "int, long, double, decimal",
+      optional === undefined,
+    );
     return v === undefined ? undefined : toNumber(v);
   }
 
@@ -121,7 +131,8 @@ export class FieldReader {
 
   /** Rejects fields not in `known` (strict IDL structs). */
   strict(known: readonly string[]): void {
-    for (const f of Object.keys(this.doc)) if (!known.includes(f) && this.doc[f] !== undefined) throw unknownField(this.path(f));
+    for (const f of Object.keys(this.doc))
+      if (!known.includes(f) && this.doc[f] !== undefined) throw unknownField(this.path(f));
   }
 }
 

@@ -32,7 +32,8 @@ export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: Top
   const config = "config0";
   const sharding = new ShardingCatalog([config]);
   const shared: ClusterShared = { startupParameters: options.parameters, sharding };
-  const add = (identity: NodeIdentity): void => kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared));
+  const add = (identity: NodeIdentity): void =>
+    kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared));
 
   add({ name: config, role: NodeRoles.configsvr, setName: "configRepl" });
   const shards: ShardEntry[] = [];

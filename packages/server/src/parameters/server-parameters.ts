@@ -24,9 +24,25 @@ export const PARAMETER_SPECS = Object.freeze({
   logicalSessionRefreshMillis: { default: 300_000, settable: "startup", min: 1, source: "logical_session_cache.idl" },
   maxSessions: { default: 1_000_000, settable: "startup", min: 1, source: "logical_session_cache.idl" },
   disableLogicalSessionCacheRefresh: { default: false, settable: "startup", source: "logical_session_cache.idl" },
-  TransactionRecordMinimumLifetimeMinutes: { default: 30, settable: "startup", min: 0, source: "logical_session_cache.idl" },
-  sessionWriteConcernTimeoutSystemMillis: { default: 60_000, settable: "both", min: 0, source: "sessions_server_parameters.idl" },
-  sessionMaxBatchSize: { default: 1000, settable: "both", min: 100, max: 10_000, source: "sessions_server_parameters.idl" },
+  TransactionRecordMinimumLifetimeMinutes: {
+    default: 30,
+    settable: "startup",
+    min: 0,
+    source: "logical_session_cache.idl",
+  },
+  sessionWriteConcernTimeoutSystemMillis: {
+    default: 60_000,
+    settable: "both",
+    min: 0,
+    source: "sessions_server_parameters.idl",
+  },
+  sessionMaxBatchSize: {
+    default: 1000,
+    settable: "both",
+    min: 100,
+    max: 10_000,
+    source: "sessions_server_parameters.idl",
+  },
   KillSessionsMaxConcurrency: { default: 100, settable: "startup", min: 1, source: "kill_sessions.idl" },
   KillSessionsPerHostTimeoutMS: { default: 60_000, settable: "startup", min: 1, source: "kill_sessions.idl" },
   transactionLifetimeLimitSeconds: { default: 60, settable: "both", min: 1, source: "transaction_participant.idl" },
@@ -45,7 +61,9 @@ export const PARAMETER_SPECS = Object.freeze({
 } satisfies Record<string, ParameterSpec>);
 
 export type ParameterName = keyof typeof PARAMETER_SPECS;
-export type ParameterValues = { -readonly [K in ParameterName]: (typeof PARAMETER_SPECS)[K]["default"] extends boolean ? boolean : number };
+export type ParameterValues = {
+  -readonly [K in ParameterName]: (typeof PARAMETER_SPECS)[K]["default"] extends boolean ? boolean : number;
+};
 
 export function isParameterName(name: string): name is ParameterName {
   return Object.hasOwn(PARAMETER_SPECS, name);
@@ -57,15 +75,27 @@ export function coerceParameter(name: ParameterName, value: unknown): number | b
   if (typeof spec.default === "boolean") {
     if (typeof value === "boolean") return value;
     if (isNumeric(value)) return toNumber(value) !== 0;
-    throw new ServerError(ErrorCodes.BadValue, `Invalid value for parameter ${name}: expected a boolean, got ${bsonTypeOf(value)}`);
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `Invalid value for parameter ${name}: expected a boolean, got ${bsonTypeOf(value)}`,
+    );
   }
   if (!isNumeric(value) || !Number.isFinite(toNumber(value)))
-    throw new ServerError(ErrorCodes.BadValue, `Invalid value for parameter ${name}: expected a number, got ${bsonTypeOf(value)}`);
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `Invalid value for parameter ${name}: expected a number, got ${bsonTypeOf(value)}`,
+    );
   const n = toNumber(value);
   if (spec.min !== undefined && n < spec.min)
-    throw new ServerError(ErrorCodes.BadValue, `Invalid value for parameter ${name}: ${n} is not greater than or equal to ${spec.min}`);
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `Invalid value for parameter ${name}: ${n} is not greater than or equal to ${spec.min}`,
+    );
   if (spec.max !== undefined && n > spec.max)
-    throw new ServerError(ErrorCodes.BadValue, `Invalid value for parameter ${name}: ${n} is not less than or equal to ${spec.max}`);
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `Invalid value for parameter ${name}: ${n} is not less than or equal to ${spec.max}`,
+    );
   return n;
 }
 

@@ -9,12 +9,20 @@ import type { ServerNode } from "../node/server-node.js";
  * and returns the shard's reply document. Network failures become MongoDB's HostUnreachable /
  * NetworkTimeout errors.
  */
-export function* runOnShard(node: ServerNode, shardId: string, request: CommandRequest, timeoutMs?: number): Task<Document> {
+export function* runOnShard(
+  node: ServerNode,
+  shardId: string,
+  request: CommandRequest,
+  timeoutMs?: number,
+): Task<Document> {
   const target = node.shared.sharding.primaryNodeOf(shardId);
   if (target === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${shardId} not found`);
   const commandName = Object.keys(request.command)[0] ?? "command";
   const reply = yield* wait(
-    node.ctx.request(target, request, { label: commandName, timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS }),
+    node.ctx.request(target, request, {
+      label: commandName,
+      timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS,
+    }),
   );
   return reply as Document;
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `sessionsim` command line. `pnpm sessionsim <command>` from the repository root.
+ */
+import { Command } from "commander";
+import pc from "picocolors";
+import { runScenario } from "./run-scenario.js";
+import { SCENARIOS, findScenario } from "./scenarios/index.js";
+
+const program = new Command();
+program.name("sessionsim").description("Deterministic simulation of MongoDB logical sessions in a sharded cluster");
+
+program
+  .command("demo")
+  .description("run the default simulation on a 2-shard, 1-mongos cluster and print its timeline")
+  .option("--seed <seed>", "random seed", "1")
+  .option("--no-timers", "hide timer firings")
+  .action(async (opts: { seed: string; timers: boolean }) => {
+    await runAndPrint("demo", opts.seed, opts.timers);
+  });
+
+program
+  .command("list")
+  .description("list the scenarios")
+  .action(() => {
+    for (const s of SCENARIOS)
+      console.log(`${pc.bold(s.name.padEnd(26))} ${s.title}\n${"".padEnd(27)}${pc.dim(s.teaches)}`);
+  });
+
+program
+  .command("run <scenario>")
+  .description("run a named scenario and print its timeline")
+  .option("--seed <seed>", "random seed", "1")
+  .option("--no-timers", "hide timer firings")
+  .action(async (name: string, opts: { seed: string; timers: boolean }) => {
+    await runAndPrint(name, opts.seed, opts.timers);
+  });
+
+async function runAndPrint(name: string, seed: string, timers: boolean): Promise<void> {
+  const scenario = findScenario(name);
+  if (scenario === undefined) {
+    console.error(`unknown scenario ${name}; try: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+    process.exitCode = 2;
+    return;
+  }
+  console.log(pc.bold(`${scenario.title}  (seed ${seed})`));
+  console.log(pc.dim(`${scenario.teaches}\nSource: ${scenario.source}\n`));
+  const { cluster, lines } = await runScenario(scenario, { seed: /^\d+$/.test(seed) ? Number(seed) : seed, timers });
+  for (const l of lines) console.log(l);
+  console.log(pc.dim(`\n${cluster.trace().length} trace events, trace hash ${cluster.traceHash().slice(0, 16)}`));
+  await cluster.stop();
+}
+
+await program.parseAsync();

@@ -1,0 +1,88 @@
+import type { TraceEvent } from "sessionsim";
+import { SIMULATION_EPOCH } from "./epoch.js";
+
+/** Options of `formatTimeline`. */
+export interface TimelineOptions {
+  /** Include timer firings (default true). */
+  readonly timers?: boolean;
+  /** Include message deliveries between cluster nodes, not only client traffic (default true). */
+  readonly internal?: boolean;
+  /** Colour function for emphasis (e.g. picocolors); identity by default. */
+  readonly paint?: Partial<Record<"time" | "node" | "fault" | "error" | "note" | "dim", (s: string) => string>>;
+}
+
+/** Virtual time as `+HH:MM:SS.mmm` since the simulation epoch. */
+export function formatTime(time: number): string {
+  const ms = time - SIMULATION_EPOCH;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = Math.floor((ms % 60_000) / 1000);
+  const rest = (ms % 1000).toFixed(3).padStart(7, "0");
+  return `+${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}.${rest.replace(".", "").slice(0, 3)}`;
+}
+
+const id = (s: string): string => s;
+
+/**
+ * A readable, one-line-per-event timeline of a run: who sent what to whom at which virtual time,
+ * replies and their errors, timers, faults and narration.
+ */
+export function formatTimeline(events: readonly TraceEvent[], options: TimelineOptions = {}): string[] {
+  const p = { time: id, node: id, fault: id, error: id, note: id, dim: id, ...options.paint };
+  const lines: string[] = [];
+  const line = (time: number, text: string): void => {
+    lines.push(`${p.time(formatTime(time))}  ${text}`);
+  };
+  const isClient = (n: string): boolean => n.startsWith("client");
+  for (const e of events) {
+    switch (e.type) {
+      case "net.deliver": {
+        if (options.internal === false && !isClient(e.from) && !isClient(e.node)) break;
+        const reply = e.label.endsWith(":reply");
+        const arrow = reply ? "◀──" : "──▶";
+        const [a, b] = reply ? [e.node, e.from] : [e.from, e.node];
+        line(e.time, `${p.node(a.padEnd(9))} ${arrow} ${p.node(b.padEnd(9))} ${reply ? p.dim(e.label) : e.label}`);
+        break;
+      }
+      case "net.drop":
+        line(e.time, p.fault(`${e.node.padEnd(9)} ──✗ ${e.to.padEnd(9)} ${e.label} lost (${e.reason})`));
+        break;
+      case "cmd.reply":
+        if (!e.ok) line(e.time, p.error(`${e.node.padEnd(9)} ${e.command} failed: ${e.codeName}: ${e.errmsg}`));
+        break;
+      case "node.bug":
+        line(e.time, p.error(`${e.node.padEnd(9)} INTERNAL ERROR in ${e.command}: ${e.error}`));
+        break;
+      case "timer.fire":
+        if (options.timers !== false) line(e.time, p.dim(`${e.node.padEnd(9)} ⏰ ${e.label}`));
+        break;
+      case "node.crash":
+        line(e.time, p.fault(`${e.node.padEnd(9)} 💥 crashed`));
+        break;
+      case "node.restart":
+        line(e.time, p.fault(`${e.node.padEnd(9)} ↻ restarted`));
+        break;
+      case "net.partition":
+        line(e.time, p.fault(`network   ✂ partition [${e.a.join(", ")}] ${e.oneWay ? "→" : "↔"} [${e.b.join(", ")}]`));
+        break;
+      case "net.heal":
+        line(e.time, p.fault("network   ✚ healed"));
+        break;
+      case "net.configure":
+        line(e.time, p.fault(`network   configured ${JSON.stringify(e.config)}`));
+        break;
+      case "clock.set":
+        line(e.time, p.fault(`${e.node.padEnd(9)} clock offset ${e.offsetMs} ms, drift ${e.driftPpm} ppm`));
+        break;
+      case "failpoint.set":
+        line(e.time, p.fault(`${e.node.padEnd(9)} failpoint ${e.name} → ${JSON.stringify(e.mode)}`));
+        break;
+      case "note":
+        line(e.time, p.note(`── ${e.text}`));
+        break;
+      default:
+        break;
+    }
+  }
+  return lines;
+}
