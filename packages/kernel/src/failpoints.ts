@@ -14,21 +14,25 @@ interface FailPointState {
   data: Record<string, unknown>;
   /** Remaining activations for `times`, remaining skips for `skip`. */
   counter: number;
-  /** How many times the failpoint fired (MongoDB's `timesEntered`). */
-  timesEntered: number;
 }
 
 export class FailPointRegistry {
   private readonly points = new Map<string, FailPointState>();
+  /**
+   * How many times each failpoint fired (MongoDB's `timesEntered`). Kept apart from the mode:
+   * like the server's `_hitCount`, no mode change (`off`, an exhausted `times`) resets it.
+   */
+  private readonly timesEntered = new Map<string, number>();
 
   constructor(private readonly random: () => number) {}
 
   /**
-   * Sets a failpoint's mode and data; returns how many times it had fired before (the
-   * `count` field of MongoDB's `configureFailPoint` reply).
+   * Sets a failpoint's mode and data; returns how many times it had fired before, under any mode
+   * (the `count` field of MongoDB's `configureFailPoint` reply; `FailPoint::Impl::setMode`
+   * returns `_hitCount`, `src/mongo/util/fail_point.cpp`).
    */
   configure(name: string, mode: FailPointMode, data: Record<string, unknown> = {}): number {
-    const before = this.points.get(name)?.timesEntered ?? 0;
+    const before = this.timesEntered.get(name) ?? 0;
     if (mode === "off") {
       this.points.delete(name);
       return before;
@@ -39,7 +43,7 @@ export class FailPointRegistry {
         : typeof mode === "object" && "skip" in mode
           ? mode.skip
           : 0;
-    this.points.set(name, { mode, data, counter, timesEntered: before });
+    this.points.set(name, { mode, data, counter });
     return before;
   }
 
@@ -66,7 +70,7 @@ export class FailPointRegistry {
         return undefined;
       }
     }
-    fp.timesEntered++;
+    this.timesEntered.set(name, (this.timesEntered.get(name) ?? 0) + 1);
     return fp.data;
   }
 
@@ -80,7 +84,7 @@ export class FailPointRegistry {
       name,
       mode: fp.mode,
       data: fp.data,
-      timesEntered: fp.timesEntered,
+      timesEntered: this.timesEntered.get(name) ?? 0,
     }));
   }
 }

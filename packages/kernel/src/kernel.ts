@@ -92,6 +92,8 @@ class SimNode<E extends TraceBase> {
   incarnation = 0;
   offsetMs = 0;
   driftPpm = 0;
+  /** True time of the last `setClock`: drift accumulates from there. */
+  clockSetAt = 0;
   process: Process | undefined;
   context!: NodeContext<E>;
   failpoints!: FailPointRegistry;
@@ -222,11 +224,15 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     return this.localTime(this.getNode(name));
   }
 
-  /** Sets a node's clock offset (ms) and drift (parts per million of elapsed time). */
+  /**
+   * Sets a node's clock: from now on it reads true time + `offsetMs`, plus `driftPpm` parts per
+   * million of the true time elapsed since this call.
+   */
   setClock(name: string, offsetMs: number, driftPpm = 0): void {
     const node = this.getNode(name);
     node.offsetMs = offsetMs;
     node.driftPpm = driftPpm;
+    node.clockSetAt = this.time;
     this.trace.record({ type: "clock.set", node: name, offsetMs, driftPpm });
   }
 
@@ -317,7 +323,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
 
   private localTime(node: SimNode<E>): Millis {
     if (node.offsetMs === 0 && node.driftPpm === 0) return this.time;
-    return this.time + node.offsetMs + ((this.time - SIMULATION_EPOCH) * node.driftPpm) / 1e6;
+    return this.time + node.offsetMs + ((this.time - node.clockSetAt) * node.driftPpm) / 1e6;
   }
 
   private startProcess(node: SimNode<E>): void {

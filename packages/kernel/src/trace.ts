@@ -138,11 +138,12 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
     return this.entries.length;
   }
 
-  /** Every event, in order. */
+  /**
+   * Every event so far, in order: a snapshot (a copy), so events recorded later neither appear in
+   * it nor leave compact entries in it.
+   */
   all(): readonly E[] {
-    for (let seq = this.materialized; seq < this.entries.length; seq++) this.materialize(seq);
-    this.materialized = this.entries.length;
-    return this.entries as E[];
+    return this.materializeAll().slice();
   }
 
   on(type: string, listener: (event: E) => void): void {
@@ -161,8 +162,15 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
    */
   hash(): string {
     const h = createHash("sha256");
-    for (const e of this.all()) h.update(JSON.stringify(e, canonicalReplacer) + "\n");
+    for (const e of this.materializeAll()) h.update(JSON.stringify(e, canonicalReplacer) + "\n");
     return h.digest("hex");
+  }
+
+  /** Turns every compact entry into its event object; returns the (internal) entry list. */
+  private materializeAll(): E[] {
+    for (let seq = this.materialized; seq < this.entries.length; seq++) this.materialize(seq);
+    this.materialized = this.entries.length;
+    return this.entries as E[];
   }
 
   private emit(event: E): void {
