@@ -12,6 +12,8 @@ export const ErrorCodes = Object.freeze({
   UnknownError: 8,
   FailedToParse: 9,
   UserNotFound: 11,
+  AuthenticationFailed: 18,
+  InvalidRoleModification: 49,
   UnsupportedFormat: 12,
   Unauthorized: 13,
   TypeMismatch: 14,
@@ -93,6 +95,8 @@ export const ErrorCodes = Object.freeze({
   Location51113: 51113,
   Location40415: 40415,
   Location40324: 40324,
+  Location51002: 51002,
+  Location51003: 51003,
   Location31106: 31106,
   Location31111: 31111,
 } as const);

@@ -1,3 +1,4 @@
+import type { UserDirectory } from "../auth/index.js";
 import type { ShardingCatalog } from "../sharding/sharding-catalog.js";
 
 /**
@@ -10,4 +11,8 @@ export interface ClusterShared {
   readonly startupParameters: Readonly<Record<string, unknown>>;
   /** `config.shards`, `config.databases`, `config.collections`, `config.chunks`. */
   readonly sharding: ShardingCatalog;
+  /** `admin.system.users` and `admin.system.roles`. */
+  readonly users: UserDirectory;
+  /** Whether access control is enforced (`--auth` on every node); may be turned on while running. */
+  readonly auth: { enabled: boolean };
 }

@@ -1,4 +1,5 @@
 import type { Kernel } from "@sessionsim/kernel";
+import { UserDirectory } from "../auth/index.js";
 import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import { ServerNode, type SimTraceEvent } from "./server-node.js";
@@ -9,7 +10,11 @@ export interface TopologyOptions {
   readonly shards: number;
   readonly mongos: number;
   readonly auth: boolean;
-  readonly users: readonly { readonly user: string; readonly db: string; readonly roles: readonly unknown[] }[];
+  readonly users: readonly {
+    readonly user: string;
+    readonly db: string;
+    readonly roles: readonly (string | { readonly role: string; readonly db: string })[];
+  }[];
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly setupSessionsCollection: boolean;
 }
@@ -31,7 +36,9 @@ export interface ClusterTopology {
 export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: TopologyOptions): ClusterTopology {
   const config = "config0";
   const sharding = new ShardingCatalog([config]);
-  const shared: ClusterShared = { startupParameters: options.parameters, sharding };
+  const users = new UserDirectory();
+  for (const u of options.users) users.createUser({ user: u.user, db: u.db, roles: [...u.roles] });
+  const shared: ClusterShared = { startupParameters: options.parameters, sharding, users, auth: { enabled: options.auth } };
   const add = (identity: NodeIdentity): void =>
     kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared));
 

@@ -1,6 +1,7 @@
 import type { Long } from "bson";
 import { Future } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
+import type { AuthorizationSession } from "../auth/index.js";
 import type { Document } from "../idl/bson-types.js";
 
 /** An authenticated identity on a connection. */
@@ -35,6 +36,8 @@ export class OperationContext {
   startTransaction: boolean | undefined;
   /** What `$currentOp` shows as the operation's description. */
   desc = "conn";
+  /** The connection's authorization state (set by dispatch before the command runs). */
+  authz!: AuthorizationSession;
 
   constructor(
     readonly opId: number,

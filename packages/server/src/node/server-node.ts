@@ -1,11 +1,12 @@
 import { NetworkError, spawn, type NodeContext, type Process } from "@sessionsim/kernel";
+import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/index.js";
 import { commandsFor } from "../commands/index.js";
 import { isTask, type CommandDefinition } from "../commands/command.js";
 import { ErrorCodes, ServerError, codeNameOf, type ErrorReply } from "../errors/index.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
 import { makeParameters, type ParameterValues } from "../parameters/server-parameters.js";
 import { OperationContext, type CommandRequest } from "./operation-context.js";
-import type { NodeIdentity, NodeRole } from "./topology.js";
+import { NodeRoles, type NodeIdentity, type NodeRole } from "./topology.js";
 import type { ServerTraceEvent } from "./trace-events.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
@@ -103,6 +104,13 @@ export class ServerNode implements Process {
     if (def === undefined) throw new ServerError(ErrorCodes.CommandNotFound, `no such command: '${op.commandName}'`);
     if (def.adminOnly === true && db !== "admin")
       throw new ServerError(ErrorCodes.Unauthorized, `${def.name} may only be run against the admin database.`);
+    const request = op.request;
+    op.authz = new AuthorizationSession(
+      this.shared.users,
+      this.shared.auth.enabled,
+      request.internal === true ? kInternalUser : request.user,
+    );
+    checkCommandAuth(op.authz, def.name, db, op.command, { isMongos: this.role === NodeRoles.mongos });
     return def.run(op, this);
   }
 
