@@ -20,6 +20,7 @@ export const ErrorCodes = Object.freeze({
   Overflow: 15,
   InvalidLength: 16,
   IllegalOperation: 20,
+  AlreadyInitialized: 23,
   EmptyArrayOperation: 21,
   InvalidBSON: 22,
   LockTimeout: 24,

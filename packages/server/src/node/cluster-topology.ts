@@ -2,6 +2,7 @@ import type { Kernel } from "@sessionsim/kernel";
 import { UserDirectory } from "../auth/index.js";
 import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
 import type { ClusterShared } from "./cluster-shared.js";
+import { DurableState } from "./durable-state.js";
 import { ServerNode, type SimTraceEvent } from "./server-node.js";
 import { NodeRoles, type NodeIdentity } from "./topology.js";
 

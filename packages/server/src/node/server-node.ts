@@ -9,6 +9,7 @@ import { OperationContext, type CommandRequest } from "./operation-context.js";
 import { NodeRoles, type NodeIdentity, type NodeRole } from "./topology.js";
 import type { ServerTraceEvent } from "./trace-events.js";
 import type { ClusterShared } from "./cluster-shared.js";
+import type { DurableState } from "./durable-state.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -37,6 +38,8 @@ export class ServerNode implements Process {
     readonly ctx: NodeContext<SimTraceEvent>,
     readonly identity: NodeIdentity,
     readonly shared: ClusterShared,
+    /** A mongod's durable state (undefined on mongos, which stores nothing). */
+    readonly durable?: DurableState,
   ) {
     this.params = makeParameters(shared.startupParameters);
     this.commands = commandsFor(identity.role);

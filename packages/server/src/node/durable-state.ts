@@ -1,0 +1,17 @@
+import { ObjectId } from "bson";
+import type { Rng } from "@sessionsim/kernel";
+import { Catalog } from "../storage/catalog.js";
+
+/**
+ * What a mongod keeps across a crash: its collections (including `config.transactions`,
+ * `config.transaction_coordinators` and, on shards owning its chunks, `config.system.sessions`).
+ * Later layers add their durable parts (prepared transactions, retryable-write history) here.
+ */
+export class DurableState {
+  readonly catalog: Catalog;
+
+  constructor(random: Rng) {
+    // ObjectIds the server generates come from the node's seeded stream, not the wall clock.
+    this.catalog = new Catalog({ idFactory: () => new ObjectId(random.bytes(12)) });
+  }
+}
