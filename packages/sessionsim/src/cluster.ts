@@ -117,7 +117,11 @@ export class Cluster {
   async wait(inflight: InFlight, options: { readonly maxMs?: number } = {}): Promise<Document> {
     this.checkUsable();
     const deadline = this.kernel.now() + (options.maxMs ?? Infinity);
-    this.run(() => this.kernel.runUntil(() => inflight.done, deadline));
+    this.run(() => {
+      // Without a reply, maxMs of virtual time have passed (as with advance), not just up to the last event.
+      if (!this.kernel.runUntil(() => inflight.done, deadline) && Number.isFinite(deadline))
+        this.kernel.advance(deadline - this.kernel.now());
+    });
     if (!inflight.done) throw new Error(`no reply from ${inflight.node} within ${options.maxMs} ms of virtual time`);
     return inflight.future.value as Document;
   }

@@ -60,7 +60,8 @@ export const configureFailPointCommand: CommandDefinition = {
     const name = op.command.configureFailPoint;
     if (typeof name !== "string")
       throw new ServerError(ErrorCodes.TypeMismatch, `FailPoint name must be a string, found: ${bsonTypeOf(name)}`);
-    if (!KNOWN_FAILPOINTS.has(name)) throw new ServerError(ErrorCodes.FailedToParse, `Cannot find failpoint: ${name}`);
+    // `setGlobalFailPoint` (src/mongo/util/fail_point.cpp): uasserted(FailPointSetFailed, "<name> not found").
+    if (!KNOWN_FAILPOINTS.has(name)) throw new ServerError(ErrorCodes.FailPointSetFailed, `${name} not found`);
     if (op.command.mode === undefined)
       throw new ServerError(ErrorCodes.IllegalOperation, "When setting a failpoint, you must supply a 'mode'");
     const mode = parseFailPointMode(op.command.mode);
