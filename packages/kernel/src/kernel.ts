@@ -6,6 +6,9 @@ import { RandomStreams, type Rng } from "./random.js";
 import { SIMULATION_EPOCH, type Millis } from "./time.js";
 import { Trace, type KernelTraceEvent, type TraceBase, type TraceInit } from "./trace.js";
 
+/** Pass to a request's `reply` to close the connection instead (the caller gets a NetworkError). */
+export const CLOSE_CONNECTION: unique symbol = Symbol("closeConnection");
+
 /** A node's behaviour. Created anew at every (re)start; whatever it keeps in fields is volatile. */
 export interface Process {
   /** A request from `from`; call `reply` exactly once, now or later. */
@@ -61,7 +64,7 @@ interface PendingRequest {
 
 type Envelope =
   | { readonly k: "req"; readonly id: number; readonly body: unknown }
-  | { readonly k: "res"; readonly id: number; readonly body: unknown }
+  | { readonly k: "res"; readonly id: number; readonly body: unknown; readonly closed?: boolean }
   | { readonly k: "msg"; readonly body: unknown };
 
 /** A message on the wire (a class, not a closure: this is the hottest allocation). */
@@ -455,7 +458,9 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
         if (pending === undefined) return; // duplicate or late reply
         target.pending.delete(envelope.id);
         pending.timer.cancelled = true;
-        pending.future.resolve(envelope.body);
+        if (envelope.closed === true)
+          pending.future.reject(new NetworkError("HostUnreachable", from, `Connection closed by peer ${from}`));
+        else pending.future.resolve(envelope.body);
         return;
       }
       case "req": {
@@ -464,7 +469,8 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
         process.onRequest(from, envelope.body, (body) => {
           if (replied || !target.up || target.incarnation !== d.incarnation || sender === undefined) return;
           replied = true;
-          this.transmit(target, from, { k: "res", id: envelope.id, body }, `${label}:reply`);
+          const closed = body === CLOSE_CONNECTION;
+          this.transmit(target, from, { k: "res", id: envelope.id, body: closed ? undefined : body, closed }, `${label}:reply`);
         });
         return;
       }

@@ -6,6 +6,33 @@ import { helloCommand, isMasterCommand } from "./hello.js";
 import { getParameterCommand, setParameterCommand } from "./parameters.js";
 import { serverStatusCommand } from "./server-status.js";
 import { sleepCommand } from "./sleep.js";
+import { deleteCommand, insertCommand, updateCommand } from "../crud/write-commands.js";
+import { countCommand, findCommand, getMoreCommand, killCursorsCommand } from "../crud/query-commands.js";
+import {
+  createCommand,
+  createIndexesCommand,
+  dropCommand,
+  dropIndexesCommand,
+  listCollectionsCommand,
+  listIndexesCommand,
+} from "../crud/ddl-commands.js";
+import {
+  clusterCountCommand,
+  clusterCreateCommand,
+  clusterCreateIndexesCommand,
+  clusterDeleteCommand,
+  clusterDropCommand,
+  clusterDropIndexesCommand,
+  clusterFindCommand,
+  clusterInsertCommand,
+  clusterListIndexesCommand,
+  clusterUpdateCommand,
+  enableShardingCommand,
+  moveChunkCommand,
+  shardCollectionCommand,
+  splitCommand,
+} from "../sharding/cluster-commands.js";
+import { killOpCommand } from "../current-op/current-op.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -18,6 +45,36 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   serverStatusCommand,
   configureFailPointCommand,
   sleepCommand,
+  // CRUD on mongods
+  insertCommand,
+  updateCommand,
+  deleteCommand,
+  findCommand,
+  countCommand,
+  getMoreCommand,
+  killCursorsCommand,
+  createIndexesCommand,
+  listIndexesCommand,
+  dropIndexesCommand,
+  dropCommand,
+  createCommand,
+  listCollectionsCommand,
+  // mongos routing
+  clusterInsertCommand,
+  clusterUpdateCommand,
+  clusterDeleteCommand,
+  clusterFindCommand,
+  clusterCountCommand,
+  clusterCreateIndexesCommand,
+  clusterListIndexesCommand,
+  clusterDropIndexesCommand,
+  clusterDropCommand,
+  clusterCreateCommand,
+  enableShardingCommand,
+  shardCollectionCommand,
+  splitCommand,
+  moveChunkCommand,
+  killOpCommand,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();

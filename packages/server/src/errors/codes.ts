@@ -59,6 +59,7 @@ export const ErrorCodes = Object.freeze({
   TimeProofMismatch: 204,
   ClusterTimeFailsRateLimiter: 205,
   NoSuchSession: 206,
+  InvalidUUID: 207,
   KeyNotFound: 211,
   IncompleteTransactionHistory: 217,
   TransactionTooOld: 225,

@@ -40,8 +40,11 @@ export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: Top
   const users = new UserDirectory();
   for (const u of options.users) users.createUser({ user: u.user, db: u.db, roles: [...u.roles] });
   const shared: ClusterShared = { startupParameters: options.parameters, sharding, users, auth: { enabled: options.auth } };
-  const add = (identity: NodeIdentity): void =>
-    kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared));
+  const add = (identity: NodeIdentity): void => {
+    const durable =
+      identity.role === NodeRoles.mongos ? undefined : new DurableState(kernel.random.get(`${identity.name}/objectid`));
+    kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared, durable));
+  };
 
   add({ name: config, role: NodeRoles.configsvr, setName: "configRepl" });
   const shards: ShardEntry[] = [];

@@ -1,4 +1,5 @@
-import { ObjectId } from "bson";
+import { ObjectId, Timestamp } from "bson";
+import type { ClusterTimeStore } from "../cluster-time/cluster-clock.js";
 import type { Rng } from "@sessionsim/kernel";
 import { Catalog } from "../storage/catalog.js";
 
@@ -7,8 +8,10 @@ import { Catalog } from "../storage/catalog.js";
  * `config.transaction_coordinators` and, on shards owning its chunks, `config.system.sessions`).
  * Later layers add their durable parts (prepared transactions, retryable-write history) here.
  */
-export class DurableState {
+export class DurableState implements ClusterTimeStore {
   readonly catalog: Catalog;
+  /** The cluster time of the last write (the top of the oplog). */
+  lastWrite: Timestamp = Timestamp.fromBits(0, 0);
 
   constructor(random: Rng) {
     // ObjectIds the server generates come from the node's seeded stream, not the wall clock.

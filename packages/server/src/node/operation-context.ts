@@ -3,6 +3,7 @@ import { Future } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { AuthorizationSession } from "../auth/index.js";
 import type { Document } from "../idl/bson-types.js";
+import type { WriteSet } from "../storage/write-set.js";
 
 /** An authenticated identity on a connection. */
 export interface UserRef {
@@ -36,6 +37,8 @@ export class OperationContext {
   startTransaction: boolean | undefined;
   /** What `$currentOp` shows as the operation's description. */
   desc = "conn";
+  /** The multi-document transaction's write set this operation reads and writes through, if any. */
+  writeSet: WriteSet | undefined;
   /** The connection's authorization state (set by dispatch before the command runs). */
   authz!: AuthorizationSession;
 

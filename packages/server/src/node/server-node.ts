@@ -1,4 +1,5 @@
-import { NetworkError, spawn, type NodeContext, type Process } from "@sessionsim/kernel";
+import { CLOSE_CONNECTION, Future, NetworkError, spawn, wait, type NodeContext, type Process, type Task } from "@sessionsim/kernel";
+import { CloseConnection, evaluateFailCommand, namespaceOf } from "../failpoints/fail-command.js";
 import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/index.js";
 import { commandsFor } from "../commands/index.js";
 import { isTask, type CommandDefinition } from "../commands/command.js";
@@ -10,6 +11,8 @@ import { NodeRoles, type NodeIdentity, type NodeRole } from "./topology.js";
 import type { ServerTraceEvent } from "./trace-events.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import type { DurableState } from "./durable-state.js";
+import { CursorManager } from "../cursors/cursor-manager.js";
+import { ClusterClock } from "../cluster-time/cluster-clock.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -31,6 +34,10 @@ export class ServerNode implements Process {
   readonly ops = new Map<number, OperationContext>();
   readonly serverStatusSections = new Map<string, ServerStatusSection>();
   readonly startedAt: number;
+  /** Open cursors (volatile). */
+  readonly cursors: CursorManager;
+  /** The node's logical clock (its last write's time survives restarts on mongods). */
+  readonly clusterTime: ClusterClock;
   private nextOpId = 1;
   private readonly commands: ReadonlyMap<string, CommandDefinition>;
 
@@ -44,6 +51,8 @@ export class ServerNode implements Process {
     this.params = makeParameters(shared.startupParameters);
     this.commands = commandsFor(identity.role);
     this.startedAt = ctx.now();
+    this.cursors = new CursorManager(this);
+    this.clusterTime = new ClusterClock(() => ctx.now(), durable);
   }
 
   get name(): string {
@@ -88,14 +97,19 @@ export class ServerNode implements Process {
       });
       reply(final);
     };
+    const fail = (e: unknown): void => {
+      if (!(e instanceof CloseConnection)) return finish(this.errorReply(op, e));
+      this.ops.delete(op.opId);
+      reply(CLOSE_CONNECTION);
+    };
     let result;
     try {
       result = this.runCommand(op);
     } catch (e) {
-      return finish(this.errorReply(op, e));
+      return fail(e);
     }
     if (!isTask(result)) return finish(result);
-    spawn(result).onSettle((r) => finish(r.ok ? r.value : this.errorReply(op, r.error)));
+    spawn(result).onSettle((r) => (r.ok ? finish(r.value) : fail(r.error)));
   }
 
   /** Validation and dispatch common to every command (`ServiceEntryPointCommon::execCommand`). */
@@ -114,7 +128,21 @@ export class ServerNode implements Process {
       request.internal === true ? kInternalUser : request.user,
     );
     checkCommandAuth(op.authz, def.name, db, op.command, { isMongos: this.role === NodeRoles.mongos });
-    return def.run(op, this);
+    const effect = evaluateFailCommand(op, this, namespaceOf(op));
+    if (effect === undefined) return def.run(op, this);
+    return this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
+  }
+
+  /** Runs a command under an active `failCommand` that blocks it or adds a writeConcernError. */
+  private *withFailCommandEffect(op: OperationContext, def: CommandDefinition, blockMs: number, wce: Document | undefined): Task<Document> {
+    if (blockMs > 0) {
+      const slept = new Future<void>();
+      this.ctx.setTimer(blockMs, () => slept.resolve());
+      yield* wait(op.interruptible(slept));
+    }
+    const result = def.run(op, this);
+    const reply = isTask(result) ? yield* result : result;
+    return wce === undefined ? reply : { ...reply, writeConcernError: wce };
   }
 
   /** Adds `ok` to a command's reply fields. */

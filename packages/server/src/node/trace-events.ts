@@ -18,4 +18,6 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "node.bug"; opId: number; command: string; error: string })
   | (TraceBase & { type: "op.interrupt"; opId: number; command: string; codeName: string })
   | (TraceBase & { type: "param.set"; name: string; value: unknown })
-  | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> });
+  | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> })
+  | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
+  | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string });

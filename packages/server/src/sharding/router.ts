@@ -3,6 +3,7 @@ import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";
 import type { CommandRequest, OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
+import { forwardedFields } from "./session-fields.js";
 
 /**
  * Sends a command from mongos (or any node) to the primary of a shard over the simulated network
@@ -32,5 +33,15 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
   const shardId = node.shared.sharding.primaryShard(op.db);
   if (shardId === undefined)
     throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
-  return yield* runOnShard(node, shardId, { db: op.db, command: op.command, user: op.request.user, internal: true });
+  return yield* runOnShard(node, shardId, { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+}
+
+/**
+ * Sends `command` to a shard on behalf of a client operation on mongos: the session and
+ * transaction fields of `op` are forwarded, the request is authenticated as the internal user and
+ * tagged with the original user for auditing. Every mongos→shard send for a client goes through
+ * here (the transaction router hooks in at this point).
+ */
+export function* sendToShard(node: ServerNode, op: OperationContext, shardId: string, db: string, command: Document): Task<Document> {
+  return yield* runOnShard(node, shardId, { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true });
 }

@@ -1,0 +1,16 @@
+import type { Document } from "../idl/bson-types.js";
+import type { OperationContext } from "../node/operation-context.js";
+
+/**
+ * The fields mongos forwards with every command it sends to a shard on behalf of a client: the
+ * session (with its `uid` resolved, which shards accept from the internal user), the transaction
+ * fields and the concerns.
+ */
+export function forwardedFields(op: OperationContext): Document {
+  const c = op.command;
+  const out: Document = {};
+  if (op.lsid !== undefined) out.lsid = op.lsid;
+  for (const f of ["txnNumber", "autocommit", "startTransaction", "readConcern", "writeConcern", "maxTimeMS", "stmtId", "stmtIds"])
+    if (c[f] !== undefined) out[f] = c[f];
+  return out;
+}
