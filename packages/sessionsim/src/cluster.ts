@@ -40,6 +40,9 @@ export class Cluster {
       throw new Error(
         `membersPerShard: ${membersPerShard} is not supported yet: shards are single-member replica sets (secondaries are not modelled)`,
       );
+    const semantics = options.killSessionsPatternSemantics ?? "code";
+    if (semantics !== "code" && semantics !== "manual")
+      throw new Error(`killSessionsPatternSemantics must be "code" or "manual", got ${String(semantics)}`);
     this.kernel = new Kernel<SimTraceEvent>({ seed: options.seed ?? 1, network: options.network });
     this.clientTimeoutMS = options.clientTimeoutMS ?? DEFAULT_CLIENT_TIMEOUT_MS;
     this.topology = buildClusterTopology(this.kernel, {
@@ -47,8 +50,10 @@ export class Cluster {
       mongos: options.mongos ?? 1,
       auth: options.auth ?? false,
       users: options.users ?? [],
+      roles: options.roles ?? [],
       parameters: options.parameters ?? {},
       setupSessionsCollection: options.setupSessionsCollection ?? true,
+      killSessionsPatternSemantics: semantics,
     });
   }
 

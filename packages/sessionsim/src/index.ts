@@ -6,7 +6,7 @@
  */
 export { Cluster, type TraceEvent } from "./cluster.js";
 export { Connection, InFlight } from "./connection.js";
-export type { ClusterOptions, UserSpec } from "./options.js";
+export type { ClusterOptions, RoleSpec, UserSpec } from "./options.js";
 export {
   NetworkError,
   type FaultAction,

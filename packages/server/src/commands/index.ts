@@ -33,6 +33,7 @@ import {
   splitCommand,
 } from "../sharding/cluster-commands.js";
 import { killOpCommand } from "../current-op/current-op.js";
+import { KILL_SESSIONS_COMMANDS } from "../kill/kill-sessions-commands.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -75,6 +76,8 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   splitCommand,
   moveChunkCommand,
   killOpCommand,
+  // killing sessions
+  ...KILL_SESSIONS_COMMANDS,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();

@@ -1,4 +1,5 @@
 import type { UserDirectory } from "../auth/index.js";
+import type { KillSessionsPatternSemantics } from "../kill/kill-pattern.js";
 import type { ShardingCatalog } from "../sharding/sharding-catalog.js";
 
 /**
@@ -15,4 +16,9 @@ export interface ClusterShared {
   readonly users: UserDirectory;
   /** Whether access control is enforced (`--auth` on every node); may be turned on while running. */
   readonly auth: { enabled: boolean };
+  /**
+   * How kill patterns read `users`/`roles`: `"code"` (the server's code: impersonation data) or
+   * `"manual"` (the manual: owner filters). A sessionsim cluster setting, not a server parameter.
+   */
+  readonly killSessionsPatternSemantics: KillSessionsPatternSemantics;
 }

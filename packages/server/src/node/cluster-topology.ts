@@ -1,7 +1,8 @@
 import type { Kernel } from "@sessionsim/kernel";
-import { UserDirectory } from "../auth/index.js";
+import { UserDirectory, type Privilege } from "../auth/index.js";
 import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
 import type { ClusterShared } from "./cluster-shared.js";
+import { KillSessionsPatternSemantics } from "../kill/kill-pattern.js";
 import { DurableState } from "./durable-state.js";
 import { ServerNode, type SimTraceEvent } from "./server-node.js";
 import { NodeRoles, type NodeIdentity } from "./topology.js";
@@ -16,8 +17,20 @@ export interface TopologyOptions {
     readonly db: string;
     readonly roles: readonly (string | { readonly role: string; readonly db: string })[];
   }[];
+  /** User-defined roles to create before the users (`createRole` documents). */
+  readonly roles?: readonly {
+    readonly role: string;
+    readonly db: string;
+    readonly privileges: readonly {
+      readonly resource: Readonly<Record<string, unknown>>;
+      readonly actions: readonly string[];
+    }[];
+    readonly roles?: readonly (string | { readonly role: string; readonly db: string })[];
+  }[];
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly setupSessionsCollection: boolean;
+  /** How kill patterns read `users`/`roles` (default "code"). */
+  readonly killSessionsPatternSemantics?: KillSessionsPatternSemantics;
 }
 
 /** The nodes of a started cluster. */
@@ -38,8 +51,21 @@ export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: Top
   const config = "config0";
   const sharding = new ShardingCatalog([config]);
   const users = new UserDirectory();
+  for (const r of options.roles ?? [])
+    users.createRole({
+      role: r.role,
+      db: r.db,
+      privileges: r.privileges as unknown as Privilege[],
+      roles: [...(r.roles ?? [])],
+    });
   for (const u of options.users) users.createUser({ user: u.user, db: u.db, roles: [...u.roles] });
-  const shared: ClusterShared = { startupParameters: options.parameters, sharding, users, auth: { enabled: options.auth } };
+  const shared: ClusterShared = {
+    startupParameters: options.parameters,
+    sharding,
+    users,
+    auth: { enabled: options.auth },
+    killSessionsPatternSemantics: options.killSessionsPatternSemantics ?? KillSessionsPatternSemantics.code,
+  };
   const add = (identity: NodeIdentity): void => {
     const durable =
       identity.role === NodeRoles.mongos ? undefined : new DurableState(kernel.random.get(`${identity.name}/objectid`));

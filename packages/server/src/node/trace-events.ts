@@ -5,6 +5,7 @@ import type { TraceBase } from "@sessionsim/kernel";
  * built from these plus the kernel's message events.
  */
 export type ServerTraceEvent =
+  | KillTraceEvent
   | (TraceBase & {
       type: "cmd.reply";
       opId: number;
@@ -21,3 +22,28 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> })
   | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
   | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string });
+
+/**
+ * Kill-sessions events. `patterns` summarises the matcher's patterns (`all`, `lsid:<uuid>`,
+ * `uid:<hex>`, with `users=[..]` / `roles=[..]`). `kill.local` is a mongod's kill: its counts say
+ * what it did, and `skippedPrepared` how many matching sessions kept their prepared transaction.
+ * `kill.remote` is a mongos kill: its own cursors and operations, then the shard hosts it sent
+ * `killAllSessionsByPattern` to and those that failed (`host:port`).
+ */
+export type KillTraceEvent =
+  | (TraceBase & {
+      type: "kill.local";
+      patterns: string[];
+      abortedTransactions: number;
+      interruptedOps: number;
+      closedCursors: number;
+      skippedPrepared: number;
+    })
+  | (TraceBase & {
+      type: "kill.remote";
+      patterns: string[];
+      closedCursors: number;
+      interruptedOps: number;
+      hosts: readonly string[];
+      failedHosts: readonly string[];
+    });
