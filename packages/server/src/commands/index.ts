@@ -34,6 +34,13 @@ import {
 } from "../sharding/cluster-commands.js";
 import { killOpCommand } from "../current-op/current-op.js";
 import { KILL_SESSIONS_COMMANDS } from "../kill/kill-sessions-commands.js";
+import {
+  endSessionsCommand,
+  reapLogicalSessionCacheNowCommand,
+  refreshLogicalSessionCacheNowCommand,
+  refreshSessionsCommand,
+  startSessionCommand,
+} from "./sessions.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -76,6 +83,12 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   splitCommand,
   moveChunkCommand,
   killOpCommand,
+  // logical sessions
+  startSessionCommand,
+  refreshSessionsCommand,
+  endSessionsCommand,
+  refreshLogicalSessionCacheNowCommand,
+  reapLogicalSessionCacheNowCommand,
   // killing sessions
   ...KILL_SESSIONS_COMMANDS,
 ];

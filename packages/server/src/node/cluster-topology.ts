@@ -1,6 +1,7 @@
-import type { Kernel } from "@sessionsim/kernel";
+import { spawn, type Kernel } from "@sessionsim/kernel";
 import { UserDirectory, type Privilege } from "../auth/index.js";
 import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
+import { logicalSessionCacheOf } from "../session-cache/logical-session-cache.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import { KillSessionsPatternSemantics } from "../kill/kill-pattern.js";
 import { DurableState } from "./durable-state.js";
@@ -82,5 +83,22 @@ export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: Top
   }
   const mongos = Array.from({ length: options.mongos }, (_, i) => `mongos${i}`);
   for (const name of mongos) add({ name, role: NodeRoles.mongos });
-  return { config, shards, mongos, shared, ready: async () => undefined };
+  const ready = async (k: Kernel<SimTraceEvent>): Promise<void> => {
+    if (options.setupSessionsCollection) setupSessionsCollectionAtStart(k, config);
+  };
+  return { config, shards, mongos, shared, ready };
+}
+
+/**
+ * Runs the config server's first refresh now (it shards `config.system.sessions` on `{_id: 1}` and
+ * creates `lsidTTLIndex` on the owning shards), driving the kernel until it is done: `start` then
+ * returns with the collection set up, as a real cluster is after its config server's first
+ * refresh. Deterministic: the refresh runs on the config server's own context and network. With
+ * no shards it fails (ShardNotFound) and the collection is left to a later refresh.
+ */
+function setupSessionsCollectionAtStart(kernel: Kernel<SimTraceEvent>, config: string): void {
+  const cache = logicalSessionCacheOf(kernel.contextOf(config));
+  if (cache === undefined) return;
+  const done = spawn(cache.refreshNow());
+  kernel.runUntil(() => done.settled);
 }

@@ -13,6 +13,9 @@ import type { ClusterShared } from "./cluster-shared.js";
 import type { DurableState } from "./durable-state.js";
 import { CursorManager } from "../cursors/cursor-manager.js";
 import { ClusterClock } from "../cluster-time/cluster-clock.js";
+import { LogicalSessionCache } from "../session-cache/logical-session-cache.js";
+import { initializeOperationSessionInfo } from "../session/initialize-operation-session-info.js";
+import { TTLMonitor } from "../ttl/ttl-monitor.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -38,6 +41,10 @@ export class ServerNode implements Process {
   readonly cursors: CursorManager;
   /** The node's logical clock (its last write's time survives restarts on mongods). */
   readonly clusterTime: ClusterClock;
+  /** The logical session cache (volatile) with its refresh and reap jobs. */
+  readonly sessionCache: LogicalSessionCache;
+  /** The TTL monitor (mongods). */
+  readonly ttlMonitor: TTLMonitor;
   private nextOpId = 1;
   private readonly commands: ReadonlyMap<string, CommandDefinition>;
 
@@ -53,6 +60,8 @@ export class ServerNode implements Process {
     this.startedAt = ctx.now();
     this.cursors = new CursorManager(this);
     this.clusterTime = new ClusterClock(() => ctx.now(), durable);
+    this.sessionCache = new LogicalSessionCache(this);
+    this.ttlMonitor = new TTLMonitor(this);
   }
 
   get name(): string {
@@ -128,6 +137,7 @@ export class ServerNode implements Process {
       request.internal === true ? kInternalUser : request.user,
     );
     checkCommandAuth(op.authz, def.name, db, op.command, { isMongos: this.role === NodeRoles.mongos });
+    initializeOperationSessionInfo(op, def, this);
     const effect = evaluateFailCommand(op, this, namespaceOf(op));
     if (effect === undefined) return def.run(op, this);
     return this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);

@@ -21,7 +21,31 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "param.set"; name: string; value: unknown })
   | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> })
   | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
-  | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string });
+  | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string })
+  | SessionTraceEvent;
+
+/**
+ * Logical-session events: `id` is the session UUID (hex with dashes), `uid` the owner digest in hex.
+ * `session.vivify` is recorded only when a session is new in the node's cache.
+ */
+export type SessionTraceEvent =
+  | (TraceBase & { type: "session.start"; id: string; uid: string; user?: string })
+  | (TraceBase & { type: "session.vivify"; id: string; uid: string })
+  | (TraceBase & { type: "session.end"; id: string; uid: string })
+  | (TraceBase & { type: "refresh.start" })
+  | (TraceBase & {
+      type: "refresh.end";
+      ok: boolean;
+      refreshed: number;
+      ended: number;
+      failed: number;
+      cursorsClosed: number;
+      codeName?: string;
+      error?: string;
+    })
+  | (TraceBase & { type: "reap.end"; ok: boolean; reaped: number; skipped?: string; codeName?: string; error?: string })
+  | (TraceBase & { type: "ttl.expire"; ns: string; ids: unknown[] })
+  | (TraceBase & { type: "sessionsCollection.create"; ns: string; shard: string });
 
 /**
  * Kill-sessions events. `patterns` summarises the matcher's patterns (`all`, `lsid:<uuid>`,
