@@ -33,6 +33,7 @@ import {
   splitCommand,
 } from "../sharding/cluster-commands.js";
 import { killOpCommand } from "../current-op/current-op.js";
+import { aggregateCommand } from "../crud/aggregate.js";
 import { KILL_SESSIONS_COMMANDS } from "../kill/kill-sessions-commands.js";
 import {
   endSessionsCommand,
@@ -41,6 +42,8 @@ import {
   refreshSessionsCommand,
   startSessionCommand,
 } from "./sessions.js";
+import { clusterAbortTransactionCommand, clusterCommitTransactionCommand } from "../transactions/router/cluster-transaction-commands.js";
+import { coordinateCommitTransactionCommand } from "../transactions/coordinator/coordinate-commit-command.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -91,6 +94,10 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   reapLogicalSessionCacheNowCommand,
   // killing sessions
   ...KILL_SESSIONS_COMMANDS,
+  // cross-shard transactions: mongos router, shard coordinator
+  clusterCommitTransactionCommand,
+  clusterAbortTransactionCommand,
+  coordinateCommitTransactionCommand,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();
