@@ -1,5 +1,5 @@
 import type { Binary } from "bson";
-import { spawn, type Settled, type Task } from "@sessionsim/kernel";
+import { spawn, type NodeContext, type Settled, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";
 import type { ServerNode } from "../node/server-node.js";
@@ -46,14 +46,18 @@ export interface LogicalSessionCacheOptions {
 const configServerSessionsCollection = new SessionsCollectionConfigServer();
 const shardedSessionsCollection = new SessionsCollectionSharded();
 
-const cachesByContext = new WeakMap<object, LogicalSessionCache>();
+/**
+ * Caches by their node incarnation, keyed by the incarnation's failpoint registry: the one object
+ * the kernel's context and every wrapper of it (e.g. cluster-time gossip) share.
+ */
+const cachesByIncarnation = new WeakMap<object, LogicalSessionCache>();
 
 /**
  * The logical session cache of the node whose context is `ctx` (for benchmarks and tools that hold
  * a kernel; e.g. `logicalSessionCacheOf(kernel.contextOf("mongos0"))`).
  */
-export function logicalSessionCacheOf(ctx: object): LogicalSessionCache | undefined {
-  return cachesByContext.get(ctx);
+export function logicalSessionCacheOf(ctx: Pick<NodeContext, "failpoints">): LogicalSessionCache | undefined {
+  return cachesByIncarnation.get(ctx.failpoints);
 }
 
 /** `lastUse` (whole ms) and the has-user flag packed in one number: `lastUse * 2 + flag`. */
@@ -114,7 +118,7 @@ export class LogicalSessionCache {
       options.reapSessionsOlderThan ??
       (node.role === NodeRoles.mongos ? reapSessionsOlderThanRouter : reapSessionsOlderThanMongod);
     this.#stats = new LogicalSessionCacheStats(node.now());
-    cachesByContext.set(node.ctx, this);
+    cachesByIncarnation.set(node.ctx.failpoints, this);
     node.serverStatusSections.set("logicalSessionRecordCache", () => this.stats());
     if (!node.params.disableLogicalSessionCacheRefresh) this.#scheduleJobs();
   }
