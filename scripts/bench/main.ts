@@ -5,8 +5,12 @@
  */
 import type { Figure } from "./figure.js";
 import { kernelBench } from "./kernel.bench.js";
+import { sessionsBench } from "./sessions.bench.js";
 
-const groups: { prefix: string; run: () => Figure[] | Promise<Figure[]> }[] = [{ prefix: "kernel", run: kernelBench }];
+const groups: { prefix: string; run: () => Figure[] | Promise<Figure[]> }[] = [
+  { prefix: "kernel", run: kernelBench },
+  { prefix: "sessions", run: sessionsBench },
+];
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
