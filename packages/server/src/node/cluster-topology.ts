@@ -101,4 +101,7 @@ function setupSessionsCollectionAtStart(kernel: Kernel<SimTraceEvent>, config: s
   if (cache === undefined) return;
   const done = spawn(cache.refreshNow());
   kernel.runUntil(() => done.settled);
+  // Return on a whole millisecond, as clients see time (`Cluster.now()` is a Date).
+  const t = kernel.now();
+  if (!Number.isInteger(t)) kernel.advance(Math.ceil(t) - t);
 }
