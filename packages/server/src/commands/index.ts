@@ -70,6 +70,7 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   dropCommand,
   createCommand,
   listCollectionsCommand,
+  aggregateCommand,
   // mongos routing
   clusterInsertCommand,
   clusterUpdateCommand,
