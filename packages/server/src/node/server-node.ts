@@ -2,7 +2,7 @@ import { CLOSE_CONNECTION, Future, NetworkError, spawn, wait, type NodeContext, 
 import { CloseConnection, evaluateFailCommand, namespaceOf } from "../failpoints/fail-command.js";
 import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/index.js";
 import { commandsFor } from "../commands/index.js";
-import { isTask, type CommandDefinition } from "../commands/command.js";
+import { isTask, type CommandDefinition, type CommandResult } from "../commands/command.js";
 import { ErrorCodes, ServerError, codeNameOf, type ErrorReply } from "../errors/index.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
 import { makeParameters, type ParameterValues } from "../parameters/server-parameters.js";
@@ -16,6 +16,7 @@ import { ClusterClock } from "../cluster-time/cluster-clock.js";
 import { LogicalSessionCache } from "../session-cache/logical-session-cache.js";
 import { initializeOperationSessionInfo } from "../session/initialize-operation-session-info.js";
 import { TTLMonitor } from "../ttl/ttl-monitor.js";
+import { observeShardCommand, startTransactionCoordinatorService } from "../transactions/coordinator/index.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -62,6 +63,8 @@ export class ServerNode implements Process {
     this.clusterTime = new ClusterClock(() => ctx.now(), durable);
     this.sessionCache = new LogicalSessionCache(this);
     this.ttlMonitor = new TTLMonitor(this);
+    // Resume the two-phase commits recorded in config.transaction_coordinators (step-up recovery).
+    if (identity.role === NodeRoles.shardsvr) startTransactionCoordinatorService(this);
   }
 
   get name(): string {
@@ -139,8 +142,11 @@ export class ServerNode implements Process {
     checkCommandAuth(op.authz, def.name, db, op.command, { isMongos: this.role === NodeRoles.mongos });
     initializeOperationSessionInfo(op, def, this);
     const effect = evaluateFailCommand(op, this, namespaceOf(op));
-    if (effect === undefined) return def.run(op, this);
-    return this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
+    const run = (): CommandResult =>
+      effect === undefined ? def.run(op, this) : this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
+    // Shards create and cancel two-phase-commit coordinators (transactions/coordinator).
+    if (this.role === NodeRoles.shardsvr) observeShardCommand(op, this);
+    return run();
   }
 
   /** Runs a command under an active `failCommand` that blocks it or adds a writeConcernError. */

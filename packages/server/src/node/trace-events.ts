@@ -22,7 +22,8 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> })
   | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
   | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string })
-  | SessionTraceEvent;
+  | SessionTraceEvent
+  | TwoPhaseCommitTraceEvent;
 
 /**
  * Logical-session events: `id` is the session UUID (hex with dashes), `uid` the owner digest in hex.
@@ -70,4 +71,32 @@ export type KillTraceEvent =
       interruptedOps: number;
       hosts: readonly string[];
       failedHosts: readonly string[];
+    });
+
+/**
+ * Two-phase commit events. `lsid` is the session UUID, `txnNumber` the transaction number.
+ * `coord.*` are a shard's coordinator (`coord.step` at each step and each new worker action,
+ * `coord.failpoint` when a hang failpoint stops it, `coord.decision` once the decision is
+ * durable); `txn.router` is mongos's commit, abort or implicit abort with the shards it contacts.
+ */
+export type TwoPhaseCommitTraceEvent =
+  | (TraceBase & { type: "coord.create"; lsid: string; txnNumber: number; recovered: boolean })
+  | (TraceBase & { type: "coord.step"; lsid: string; txnNumber: number; step: string; action?: string })
+  | (TraceBase & { type: "coord.failpoint"; lsid: string; txnNumber: number; failpoint: string })
+  | (TraceBase & {
+      type: "coord.decision";
+      lsid: string;
+      txnNumber: number;
+      decision: "commit" | "abort";
+      commitTimestamp?: string;
+      codeName?: string;
+    })
+  | (TraceBase & { type: "coord.end"; lsid: string; txnNumber: number; ok: boolean; codeName?: string })
+  | (TraceBase & {
+      type: "txn.router";
+      lsid: string;
+      txnNumber: number;
+      action: "commit" | "abort" | "implicitAbort";
+      commitType?: string;
+      shards: string[];
     });
