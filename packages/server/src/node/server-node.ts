@@ -16,6 +16,7 @@ import { ClusterClock } from "../cluster-time/cluster-clock.js";
 import { LogicalSessionCache } from "../session-cache/logical-session-cache.js";
 import { initializeOperationSessionInfo } from "../session/initialize-operation-session-info.js";
 import { TTLMonitor } from "../ttl/ttl-monitor.js";
+import { runInRouterTransaction } from "../transactions/router/router-session.js";
 import { observeShardCommand, startTransactionCoordinatorService } from "../transactions/coordinator/index.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
@@ -144,7 +145,9 @@ export class ServerNode implements Process {
     const effect = evaluateFailCommand(op, this, namespaceOf(op));
     const run = (): CommandResult =>
       effect === undefined ? def.run(op, this) : this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
-    // Shards create and cancel two-phase-commit coordinators (transactions/coordinator).
+    // Cross-shard transactions: mongos runs transaction statements through the session's router;
+    // shards create and cancel two-phase-commit coordinators (transactions/router, .../coordinator).
+    if (this.role === NodeRoles.mongos) return runInRouterTransaction(op, this, run);
     if (this.role === NodeRoles.shardsvr) observeShardCommand(op, this);
     return run();
   }

@@ -4,6 +4,7 @@ import type { Document } from "../idl/bson-types.js";
 import type { CommandRequest, OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import { forwardedFields } from "./session-fields.js";
+import { sendToShardInTransaction, transactionRouterOf } from "../transactions/router/router-session.js";
 
 /**
  * Sends a command from mongos (or any node) to the primary of a shard over the simulated network
@@ -43,5 +44,7 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
  * here (the transaction router hooks in at this point).
  */
 export function* sendToShard(node: ServerNode, op: OperationContext, shardId: string, db: string, command: Document): Task<Document> {
+  const txnRouter = transactionRouterOf(op);
+  if (txnRouter !== undefined) return yield* sendToShardInTransaction(node, op, txnRouter, shardId, db, command);
   return yield* runOnShard(node, shardId, { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true });
 }
