@@ -6,10 +6,12 @@
 import type { Figure } from "./figure.js";
 import { kernelBench } from "./kernel.bench.js";
 import { sessionsBench } from "./sessions.bench.js";
+import { txnBench } from "./txn.bench.js";
 
 const groups: { prefix: string; run: () => Figure[] | Promise<Figure[]> }[] = [
   { prefix: "kernel", run: kernelBench },
   { prefix: "sessions", run: sessionsBench },
+  { prefix: "txn", run: txnBench },
 ];
 
 const args = process.argv.slice(2);
