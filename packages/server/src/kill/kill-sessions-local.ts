@@ -6,36 +6,9 @@ import { lsidKey, type LogicalSessionId } from "../session/index.js";
 import { describeKillPattern } from "./kill-pattern.js";
 import type { SessionKillerMatcher } from "./session-killer-matcher.js";
 
-/**
- * What the kill path needs from a mongod's transaction participants (`transactions/participant`).
- *
- * @remarks `killSessionsAbortUnpreparedTransactions` selects sessions with the filter
- * `participant.transactionIsInProgress()` (false for a prepared transaction), marks them killed
- * (interrupting a checked-out operation), checks each out and aborts its transaction.
- */
-export interface KillableParticipants {
-  /** Aborts the in-progress, unprepared transactions of matching sessions; returns how many. */
-  abortUnpreparedTransactions(matches: (lsid: Document) => boolean, reason: ServerError): number;
-  /** Whether the session's transaction is prepared. */
-  isPrepared(lsid: Document): boolean;
-}
-
-/** What the kill path reads from a mongod's session catalog: the sessions it holds. */
-interface SessionCatalogView {
-  /** Every session the catalog holds (parents and children). */
-  lsids?(): Iterable<Document>;
-}
-
-/** The node's transaction participants, once the participant layer is present. */
-function participantsOf(node: ServerNode): KillableParticipants | undefined {
-  return (node as unknown as { participants?: KillableParticipants }).participants;
-}
-
-/** The sessions of the node's session catalog, if it has one. */
+/** The sessions of the node's session catalog (parents and children), in creation order. */
 function catalogLsids(node: ServerNode): Document[] {
-  const catalog = (node as unknown as { sessionCatalog?: SessionCatalogView }).sessionCatalog;
-  const lsids = catalog?.lsids?.();
-  return lsids === undefined ? [] : [...lsids];
+  return node.sessionCatalog.lsids();
 }
 
 /** What one local kill did (the `kill.local` trace event's counts). */
@@ -108,7 +81,7 @@ function checkImpersonation(node: ServerNode, matcher: SessionKillerMatcher): vo
 
 /** The matching sessions whose transaction is prepared (what the kill leaves alone). */
 function preparedMatching(node: ServerNode, matcher: SessionKillerMatcher): number {
-  const participants = participantsOf(node);
+  const participants = node.participants;
   if (participants === undefined) return 0;
   const seen = new Set<string>();
   let n = 0;
@@ -151,7 +124,7 @@ export function killSessionsLocal(
   const skippedPrepared = preparedMatching(node, matcher);
   const reason = new ServerError(ErrorCodes.Interrupted, "operation was interrupted");
   const abortedTransactions =
-    participantsOf(node)?.abortUnpreparedTransactions((lsid) => matcher.matches(lsid), reason) ?? 0;
+    node.participants?.abortUnpreparedTransactions((lsid) => matcher.matches(lsid), reason) ?? 0;
   const interruptedOps = killSessionsLocalKillOps(node, killer, matcher);
   const closedCursors = killSessionsKillCursors(node, matcher);
   const result = { abortedTransactions, interruptedOps, closedCursors, skippedPrepared };
