@@ -7,7 +7,7 @@
  */
 import type { Long, Timestamp } from "bson";
 import { NetworkError, spawn, wait, type Task } from "@sessionsim/kernel";
-import { ErrorCodes, ServerError, VoteAbortErrors, codeNameOf } from "../../errors/index.js";
+import { ErrorCodes, ServerError, TwoPhaseDecisionAckErrors, VoteAbortErrors, codeNameOf } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
 import type { ServerNode } from "../../node/server-node.js";
 import { runOnShard } from "../../sharding/router.js";
@@ -231,10 +231,12 @@ export function* sendPrepare(
 
 /**
  * Sends the decision to one participant until it is acknowledged (`sendDecisionToShard`).
- * Replies in category `VoteAbortError` count as acknowledgements (the participant has seen the
- * decision before and forgotten the transaction); everything else is retried with backoff.
+ * Replies in category `TwoPhaseDecisionAckError` (`TransactionTooOld`, `NoSuchTransaction`,
+ * `TxnRetryCounterTooOld`: the participant saw the decision before and forgot the transaction)
+ * count as acknowledgements, as in the newest server (older ones used `VoteAbortError`);
+ * everything else is retried with backoff.
  *
- * @throws InvariantViolation-like ServerError for `ShardNotFound` (MongoDB: `fassert(51068)`).
+ * @throws ServerError 51068 for `ShardNotFound` (MongoDB: `fassert(51068)`).
  */
 export function* sendDecisionToShard(
   c: CoordinatorWorkerContext,
@@ -251,7 +253,7 @@ export function* sendDecisionToShard(
     try {
       const reply = yield* sendCoordinatorCommand(c, shardId, command, action, hangs, undefined);
       const status = replyStatus(reply);
-      if (status === undefined || VoteAbortErrors.has(status.code)) return;
+      if (status === undefined || TwoPhaseDecisionAckErrors.has(status.code)) return;
     } catch (e) {
       if (e instanceof ServerError && e.code === ErrorCodes.ShardNotFound)
         throw new ServerError(51068, `fassert 51068: shard ${shardId} not found while sending the decision`);
