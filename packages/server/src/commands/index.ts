@@ -44,6 +44,11 @@ import {
 } from "./sessions.js";
 import { clusterAbortTransactionCommand, clusterCommitTransactionCommand } from "../transactions/router/cluster-transaction-commands.js";
 import { coordinateCommitTransactionCommand } from "../transactions/coordinator/coordinate-commit-command.js";
+import {
+  abortTransactionCommand,
+  commitTransactionCommand,
+  prepareTransactionCommand,
+} from "../transactions/participant/txn-commands.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -99,6 +104,10 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   clusterCommitTransactionCommand,
   clusterAbortTransactionCommand,
   coordinateCommitTransactionCommand,
+  // transaction participants on mongods
+  commitTransactionCommand,
+  abortTransactionCommand,
+  prepareTransactionCommand,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();

@@ -18,6 +18,10 @@ import { initializeOperationSessionInfo } from "../session/initialize-operation-
 import { TTLMonitor } from "../ttl/ttl-monitor.js";
 import { runInRouterTransaction } from "../transactions/router/router-session.js";
 import { observeShardCommand, startTransactionCoordinatorService } from "../transactions/coordinator/index.js";
+import { SessionCatalog } from "../session-catalog/index.js";
+import { TransactionParticipants } from "../transactions/participant/transaction-participants.js";
+import { invokeCommand } from "../transactions/checkout-session-and-invoke.js";
+import { appendClusterAndOperationTime, gossipIn, operationTimeOf, withClusterTimeGossip } from "../cluster-time/gossip.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -47,22 +51,35 @@ export class ServerNode implements Process {
   readonly sessionCache: LogicalSessionCache;
   /** The TTL monitor (mongods). */
   readonly ttlMonitor: TTLMonitor;
+  /** Runtime session entries and their checkout (volatile). */
+  readonly sessionCatalog: SessionCatalog;
+  /** A mongod's transaction participants (undefined on mongos). */
+  readonly participants: TransactionParticipants | undefined;
+  /** This node's context; its requests gossip `$clusterTime` (the egress metadata hook). */
+  readonly ctx: NodeContext<SimTraceEvent>;
   private nextOpId = 1;
   private readonly commands: ReadonlyMap<string, CommandDefinition>;
 
   constructor(
-    readonly ctx: NodeContext<SimTraceEvent>,
+    ctx: NodeContext<SimTraceEvent>,
     readonly identity: NodeIdentity,
     readonly shared: ClusterShared,
     /** A mongod's durable state (undefined on mongos, which stores nothing). */
     readonly durable?: DurableState,
   ) {
+    this.ctx = withClusterTimeGossip(ctx, () => this.clusterTime);
     this.params = makeParameters(shared.startupParameters);
     this.commands = commandsFor(identity.role);
     this.startedAt = ctx.now();
     this.cursors = new CursorManager(this);
     this.clusterTime = new ClusterClock(() => ctx.now(), durable);
+    // A mongod's startup (step-up) writes a no-op oplog entry: its cluster time is never null.
+    if (durable !== undefined) this.clusterTime.tick();
+    this.sessionCatalog = new SessionCatalog(this);
+    this.participants =
+      durable === undefined ? undefined : new TransactionParticipants(this, durable.transactions, durable.catalog, this.sessionCatalog);
     this.sessionCache = new LogicalSessionCache(this);
+    this.sessionCache.sessionCatalogSize = () => this.sessionCatalog.size;
     this.ttlMonitor = new TTLMonitor(this);
     // Resume the two-phase commits recorded in config.transaction_coordinators (step-up recovery).
     if (identity.role === NodeRoles.shardsvr) startTransactionCoordinatorService(this);
@@ -130,6 +147,7 @@ export class ServerNode implements Process {
     const db = op.request.db;
     if (typeof db !== "string" || db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db))
       throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid database name: '${String(db)}'`);
+    gossipIn(this.clusterTime, this.now(), this.params.maxAcceptableLogicalClockDriftSecs, op.command);
     const def = this.findCommand(op.commandName);
     if (def === undefined) throw new ServerError(ErrorCodes.CommandNotFound, `no such command: '${op.commandName}'`);
     if (def.adminOnly === true && db !== "admin")
@@ -147,9 +165,13 @@ export class ServerNode implements Process {
       effect === undefined ? def.run(op, this) : this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
     // Cross-shard transactions: mongos runs transaction statements through the session's router;
     // shards create and cancel two-phase-commit coordinators (transactions/router, .../coordinator).
-    if (this.role === NodeRoles.mongos) return runInRouterTransaction(op, this, run);
-    if (this.role === NodeRoles.shardsvr) observeShardCommand(op, this);
-    return run();
+    // Commands with a txnNumber run with their session checked out (session-catalog/,
+    // transactions/participant/), the router and coordinator hooks inside the checkout.
+    return invokeCommand(op, this, def, () => {
+      if (this.role === NodeRoles.mongos) return runInRouterTransaction(op, this, run);
+      if (this.role === NodeRoles.shardsvr) observeShardCommand(op, this);
+      return run();
+    });
   }
 
   /** Runs a command under an active `failCommand` that blocks it or adds a writeConcernError. */
@@ -164,9 +186,11 @@ export class ServerNode implements Process {
     return wce === undefined ? reply : { ...reply, writeConcernError: wce };
   }
 
-  /** Adds `ok` to a command's reply fields. */
-  private finishReply(_op: OperationContext, doc: Document): Document {
-    return "ok" in doc ? doc : { ...doc, ok: 1 };
+  /** Adds `ok`, `$clusterTime` and `operationTime` to a command's reply fields (reference §6). */
+  private finishReply(op: OperationContext, doc: Document): Document {
+    const withOk = "ok" in doc ? doc : { ...doc, ok: 1 };
+    const fallback = this.durable !== undefined ? this.durable.lastWrite : this.clusterTime.current();
+    return appendClusterAndOperationTime(withOk, this.clusterTime.current(), operationTimeOf(op) ?? fallback);
   }
 
   /** The error reply for anything a command threw. Nothing escapes the node as an exception. */

@@ -23,7 +23,23 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
   | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string })
   | SessionTraceEvent
-  | TwoPhaseCommitTraceEvent;
+  | TwoPhaseCommitTraceEvent
+  | TransactionStateTraceEvent;
+
+/**
+ * A transaction participant's state change on a mongod (`transactions/participant`): `lsid` is
+ * the session UUID, `txnNumber` the session's active number after the change, `from`/`to` the
+ * participant states ("None", "InProgress", "Prepared", "Committed", "AbortedWithoutPrepare",
+ * "AbortedWithPrepare", "ExecutedRetryableWrite"), `reason` what caused it.
+ */
+export type TransactionStateTraceEvent = TraceBase & {
+  type: "txn.state";
+  lsid: string;
+  txnNumber: number;
+  from: string;
+  to: string;
+  reason?: string;
+};
 
 /**
  * Logical-session events: `id` is the session UUID (hex with dashes), `uid` the owner digest in hex.

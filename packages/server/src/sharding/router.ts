@@ -4,6 +4,7 @@ import type { Document } from "../idl/bson-types.js";
 import type { CommandRequest, OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import { forwardedFields } from "./session-fields.js";
+import { noteShardReply } from "../cluster-time/gossip.js";
 import { sendToShardInTransaction, transactionRouterOf } from "../transactions/router/router-session.js";
 
 /**
@@ -34,7 +35,9 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
   const shardId = node.shared.sharding.primaryShard(op.db);
   if (shardId === undefined)
     throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
-  return yield* runOnShard(node, shardId, { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+  const reply = yield* runOnShard(node, shardId, { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+  noteShardReply(op, reply);
+  return reply;
 }
 
 /**
@@ -45,6 +48,11 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
  */
 export function* sendToShard(node: ServerNode, op: OperationContext, shardId: string, db: string, command: Document): Task<Document> {
   const txnRouter = transactionRouterOf(op);
-  if (txnRouter !== undefined) return yield* sendToShardInTransaction(node, op, txnRouter, shardId, db, command);
-  return yield* runOnShard(node, shardId, { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+  const reply =
+    txnRouter !== undefined
+      ? yield* sendToShardInTransaction(node, op, txnRouter, shardId, db, command)
+      : yield* runOnShard(node, shardId, { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+  // mongos answers with the largest operationTime of the shards it contacted (reference §6).
+  noteShardReply(op, reply);
+  return reply;
 }

@@ -1,0 +1,160 @@
+/**
+ * Cluster-time gossip (`VectorClock::gossipIn` / `gossipOut`), `operationTime` and
+ * `readConcern.afterClusterTime` (reference §6).
+ *
+ * @packageDocumentation
+ */
+import { Binary, Long, Timestamp } from "bson";
+import type { NodeContext, RequestOptions } from "@sessionsim/kernel";
+import { ErrorCodes, ServerError } from "../errors/index.js";
+import { isDocument, type Document } from "../idl/bson-types.js";
+import type { OperationContext } from "../node/operation-context.js";
+import type { ClusterClock } from "./cluster-clock.js";
+
+/** The HMAC of a dummy-signed cluster time: 20 zero bytes. */
+const ZERO_HASH = new Uint8Array(20);
+
+/**
+ * `{clusterTime, signature: {hash, keyId}}` as every node appends it to its replies.
+ *
+ * @remarks The signature is the dummy one MongoDB sends to clients allowed to advance the clock
+ * (`appendClusterAndOperationTime`: `hash` 20 zero bytes, `keyId` 0). Signing keys
+ * (`admin.system.keys`) are not modelled: received signatures are never checked (see the fidelity
+ * page).
+ */
+export function signedClusterTime(t: Timestamp): Document {
+  return { clusterTime: t, signature: { hash: new Binary(ZERO_HASH, 0), keyId: Long.fromNumber(0) } };
+}
+
+/** `LogicalTime::toString()`: `{ ts: Timestamp(<secs>, <inc>) }`. */
+export function formatLogicalTime(t: Timestamp): string {
+  return `{ ts: Timestamp(${t.high >>> 0}, ${t.low >>> 0}) }`;
+}
+
+/** The `clusterTime` of a `$clusterTime` document, if it is well formed. */
+function clusterTimeOf(v: unknown): Timestamp | undefined {
+  if (!isDocument(v)) return undefined;
+  const t = v.clusterTime;
+  return t instanceof Timestamp ? t : undefined;
+}
+
+/**
+ * Advances the node's clock to the `$clusterTime` a request or reply carries (`gossipIn`).
+ *
+ * @remarks `LogicalClock::_passesRateLimiter_inlock`: a time more than
+ * `maxAcceptableLogicalClockDriftSecs` ahead of the node's wall clock is refused with
+ * ClusterTimeFailsRateLimiter (205) "New cluster time, <secs>, is too far from this node's wall
+ * clock time, <secs>."
+ */
+export function gossipIn(clock: ClusterClock, wallMs: number, maxDriftSecs: number, doc: Document): void {
+  const t = clusterTimeOf(doc.$clusterTime);
+  if (t === undefined) return;
+  const newSecs = t.high >>> 0;
+  const wallSecs = Math.floor(wallMs / 1000);
+  if (newSecs > wallSecs && newSecs - wallSecs > maxDriftSecs)
+    throw new ServerError(
+      ErrorCodes.ClusterTimeFailsRateLimiter,
+      `New cluster time, ${newSecs}, is too far from this node's wall clock time, ${wallSecs}.`,
+    );
+  clock.advanceTo(t);
+}
+
+// ---- operationTime ------------------------------------------------------------------------------
+
+/** Per operation: the latest time it wrote at (mongod) or a contacted shard reported (mongos). */
+const operationTimes = new WeakMap<OperationContext, Timestamp>();
+
+/** Records that `op` wrote at `t` (a mongod's oplog time for the operation). */
+export function noteOperationTime(op: OperationContext, t: Timestamp): void {
+  const prev = operationTimes.get(op);
+  if (prev === undefined || t.greaterThan(prev)) operationTimes.set(op, t);
+}
+
+/**
+ * mongos: remembers the `operationTime` of a shard's reply to a request made for `op`
+ * (`OperationTimeTracker::updateOperationTime`); the largest is returned to the client.
+ */
+export function noteShardReply(op: OperationContext, reply: unknown): void {
+  if (isDocument(reply) && reply.operationTime instanceof Timestamp) noteOperationTime(op, reply.operationTime);
+}
+
+/**
+ * Ticks `clock` once per document written (one oplog entry each) and records the time as the
+ * operation's `operationTime`.
+ */
+export function tickForWrites(op: OperationContext, clock: ClusterClock, documents: number): void {
+  if (documents <= 0) return;
+  noteOperationTime(op, clock.tick(documents));
+}
+
+/** The latest time recorded for `op`, if any. */
+export function operationTimeOf(op: OperationContext): Timestamp | undefined {
+  return operationTimes.get(op);
+}
+
+/**
+ * Appends `$clusterTime` and `operationTime` to a reply (success or error), replacing any the
+ * reply already had (a shard's reply relayed by mongos).
+ *
+ * @remarks `appendClusterAndOperationTime` (mongod) and `appendRequiredFieldsToResponse`
+ * (mongos): `operationTime` is the operation's own write time, else the node's last applied
+ * write (`fallback`); on mongos the largest shard `operationTime`, else its cluster time.
+ */
+export function appendClusterAndOperationTime(
+  reply: Document,
+  clusterTime: Timestamp,
+  operationTime: Timestamp,
+): Document {
+  const { $clusterTime: _c, operationTime: _o, ...rest } = reply;
+  return { ...rest, $clusterTime: signedClusterTime(clusterTime), operationTime };
+}
+
+// ---- afterClusterTime ---------------------------------------------------------------------------
+
+/**
+ * Refuses a `readConcern.afterClusterTime` (or `atClusterTime`) ahead of the node's cluster time.
+ *
+ * @remarks `waitForReadConcernImpl` (`read_concern_mongod.cpp`): InvalidOptions (72) "readConcern
+ * afterClusterTime value must not be greater than the current clusterTime. Requested clusterTime:
+ * <t>; current clusterTime: <c>". Otherwise the node would write a no-op and wait until it has
+ * applied that time; a single-member replica set has always applied its own cluster time, so it
+ * proceeds at once.
+ */
+export function checkReadConcernClusterTime(command: Document, clock: ClusterClock): void {
+  const rc = command.readConcern;
+  if (!isDocument(rc)) return;
+  for (const name of ["afterClusterTime", "atClusterTime"] as const) {
+    const target = rc[name];
+    if (!(target instanceof Timestamp)) continue;
+    const current = clock.current();
+    if (current.lessThan(target))
+      throw new ServerError(
+        ErrorCodes.InvalidOptions,
+        `readConcern ${name} value must not be greater than the current clusterTime. Requested clusterTime: ${formatLogicalTime(target)}; current clusterTime: ${formatLogicalTime(current)}`,
+      );
+  }
+}
+
+// ---- egress hook -------------------------------------------------------------------------------
+
+/**
+ * Wraps a node's context so every command request it sends carries its `$clusterTime` and every
+ * reply's `$clusterTime` advances its clock — the egress metadata hook of MongoDB's task
+ * executors (`VectorClockMetadataHook`). Requests whose body is not a command pass unchanged.
+ */
+export function withClusterTimeGossip<C extends Pick<NodeContext, "request">>(ctx: C, clock: () => ClusterClock): C {
+  const request = (to: string, body: unknown, options?: RequestOptions): ReturnType<NodeContext["request"]> => {
+    let out = body;
+    if (isDocument(body) && isDocument(body.command)) {
+      out = { ...body, command: { ...body.command, $clusterTime: signedClusterTime(clock().current()) } };
+    }
+    return ctx.request(to, out, options).map((reply) => {
+      if (isDocument(reply)) {
+        const t = clusterTimeOf(reply.$clusterTime);
+        if (t !== undefined) clock().advanceTo(t);
+      }
+      return reply;
+    });
+  };
+  return Object.freeze({ ...ctx, request });
+}
