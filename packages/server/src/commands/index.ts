@@ -49,6 +49,8 @@ import {
   commitTransactionCommand,
   prepareTransactionCommand,
 } from "../transactions/participant/txn-commands.js";
+import { withRetryableWrites } from "../retryable-writes/write-commands.js";
+import { clusterFindAndModifyCommand, findAndModifyCommand } from "../retryable-writes/find-and-modify.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -61,10 +63,11 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   serverStatusCommand,
   configureFailPointCommand,
   sleepCommand,
-  // CRUD on mongods
-  insertCommand,
-  updateCommand,
-  deleteCommand,
+  // CRUD on mongods (writes are retryable: retryable-writes/)
+  withRetryableWrites(insertCommand, "insert"),
+  withRetryableWrites(updateCommand, "update"),
+  withRetryableWrites(deleteCommand, "delete"),
+  findAndModifyCommand,
   findCommand,
   countCommand,
   getMoreCommand,
@@ -108,6 +111,7 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   commitTransactionCommand,
   abortTransactionCommand,
   prepareTransactionCommand,
+  clusterFindAndModifyCommand,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();

@@ -25,6 +25,8 @@ export interface WriteOutcome {
   nModified: number;
   upserted: { index: number; _id: unknown }[];
   writeErrors: WriteError[];
+  /** Statement ids a retryable write did not execute again (`retriedStmtIds`). */
+  retriedStmtIds?: number[];
 }
 
 /** The reply fields of a write command (`n`, `nModified`, `upserted`, `writeErrors`). */
@@ -35,6 +37,7 @@ export function writeReply(kind: "insert" | "update" | "delete", out: WriteOutco
     if (out.upserted.length > 0) reply.upserted = out.upserted;
   }
   if (out.writeErrors.length > 0) reply.writeErrors = out.writeErrors;
+  if (out.retriedStmtIds !== undefined && out.retriedStmtIds.length > 0) reply.retriedStmtIds = out.retriedStmtIds;
   return reply;
 }
 

@@ -8,6 +8,7 @@ import { collectionName, databaseName } from "../crud/namespace.js";
 import type { WriteOutcome } from "../crud/write-commands.js";
 import { sendToShard } from "./router.js";
 import { targetShardsForQuery } from "./cluster-query.js";
+import { isRetryableWrite, statementIdAt } from "../retryable-writes/statement-ids.js";
 
 /** The kinds of write command and the field holding their statements. */
 export const WRITE_FIELDS = { insert: "documents", update: "updates", delete: "deletes" } as const;
@@ -77,11 +78,16 @@ function merge(out: WriteOutcome, batch: readonly Targeted[], reply: Document): 
     out.upserted.push({ index: batch[u.index].index, _id: u._id });
   for (const e of (reply.writeErrors as { index: number; code: number; errmsg: string }[] | undefined) ?? [])
     out.writeErrors.push({ index: batch[e.index].index, code: e.code, errmsg: e.errmsg });
+  // Shards report retried statements by the ids mongos gave them (`retriedStmtIds`, SERVER-64874).
+  if (Array.isArray(reply.retriedStmtIds) && reply.retriedStmtIds.length > 0)
+    (out.retriedStmtIds ??= []).push(...(reply.retriedStmtIds as number[]));
 }
 
 /** Sends one batch to one shard; a network failure becomes a write error for each statement. */
 function* sendBatch(node: ServerNode, op: OperationContext, kind: WriteKind, ns: string, shard: string, batch: readonly Targeted[]): Task<Document> {
   const command: Document = { [kind]: collectionName(ns), [WRITE_FIELDS[kind]]: batch.map((t) => t.stmt), ordered: op.command.ordered !== false };
+  // A retryable write's statements keep the ids of their position in the client's command.
+  if (isRetryableWrite(op)) command.stmtIds = batch.map((t) => statementIdAt(op, t.index));
   try {
     return yield* sendToShard(node, op, shard, databaseName(ns), command);
   } catch (e) {
@@ -114,7 +120,7 @@ export function* clusterWrite(node: ServerNode, op: OperationContext, kind: Writ
     const t = batch[0];
     if (batch.length === 1 && t.firstMatch) {
       for (const shard of t.shards) {
-        const reply = yield* sendBatch(node, op, kind, ns, shard, [{ ...t, index: 0 }]);
+        const reply = yield* sendBatch(node, op, kind, ns, shard, [t]);
         merge(out, [t], reply);
         if (reply.ok !== 1 || Number(reply.n ?? 0) > 0 || reply.writeErrors !== undefined) return;
       }
@@ -122,7 +128,7 @@ export function* clusterWrite(node: ServerNode, op: OperationContext, kind: Writ
     }
     if (t.shards.length > 1) {
       // A multi-document write goes to every targeted shard.
-      const replies = yield* wait(Future.all(t.shards.map((shard) => spawn(sendBatch(node, op, kind, ns, shard, [{ ...t, index: 0 }])))));
+      const replies = yield* wait(Future.all(t.shards.map((shard) => spawn(sendBatch(node, op, kind, ns, shard, [t])))));
       for (const reply of replies) merge(out, [t], reply);
       return;
     }
@@ -136,6 +142,7 @@ export function* clusterWrite(node: ServerNode, op: OperationContext, kind: Writ
     }
   } else yield* wait(Future.all(groups.map((b) => spawn(runBatch(b)))));
   out.writeErrors.sort((a, b) => a.index - b.index);
+  if (out.retriedStmtIds !== undefined) out.retriedStmtIds = [...new Set(out.retriedStmtIds)].sort((a, b) => a - b);
   out.upserted.sort((a, b) => a.index - b.index);
   return out;
 }
