@@ -77,6 +77,43 @@ export function formatTimeline(events: readonly TraceEvent[], options: TimelineO
       case "failpoint.set":
         line(e.time, p.fault(`${e.node.padEnd(9)} failpoint ${e.name} → ${JSON.stringify(e.mode)}`));
         break;
+      case "session.start":
+        line(e.time, `${e.node.padEnd(9)} + session ${e.id.slice(0, 8)}${e.user === undefined ? "" : ` (${e.user})`} in its cache`);
+        break;
+      case "refresh.end":
+        line(
+          e.time,
+          (e.ok ? (s: string) => s : p.error)(
+            `${e.node.padEnd(9)} ⟳ refresh → config.system.sessions: ${e.refreshed} upserted, ${e.ended} removed${e.failed > 0 ? `, ${e.failed} failed` : ""}${e.cursorsClosed > 0 ? `, ${e.cursorsClosed} cursors closed` : ""}${e.ok ? "" : ` (${e.codeName ?? "error"})`}`,
+          ),
+        );
+        break;
+      case "ttl.expire":
+        if (e.ns === "config.system.sessions") line(e.time, p.fault(`${e.node.padEnd(9)} ⌛ TTL deleted ${e.ids.length} session record(s)`));
+        break;
+      case "cursor.close":
+        if (e.reason !== "exhausted") line(e.time, `${e.node.padEnd(9)} ✕ cursor ${e.cursorId} closed (${e.reason})`);
+        break;
+      case "kill.local":
+        line(
+          e.time,
+          p.fault(
+            `${e.node.padEnd(9)} ✂ kill: ${e.abortedTransactions} unprepared txn aborted, ${e.interruptedOps} ops interrupted, ${e.closedCursors} cursors closed${e.skippedPrepared > 0 ? `, ${e.skippedPrepared} PREPARED left alone` : ""}`,
+          ),
+        );
+        break;
+      case "txn.state":
+        if (e.to === "Prepared" || e.to === "Committed" || e.to.startsWith("Aborted"))
+          line(e.time, `${e.node.padEnd(9)} txn ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.from} → ${e.to}${e.reason === undefined ? "" : ` (${e.reason})`}`);
+        break;
+      case "coord.step":
+        // Each step is traced on entry and again with the worker's action; show the action.
+        if (e.action === undefined) break;
+        line(e.time, p.dim(`${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.step}${e.action === e.step ? "" : ` (${e.action})`}`));
+        break;
+      case "coord.decision":
+        line(e.time, `${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber} decided ${e.decision.toUpperCase()}`);
+        break;
       case "note":
         line(e.time, p.note(`── ${e.text}`));
         break;

@@ -1,46 +1,63 @@
 import type { Scenario } from "./scenario.js";
+import { advanceUntil, clock, firstBatch, includesSession, listedSessions, localSessions, startSession } from "./helpers.js";
+import { twoShardCollection, txn } from "./kill-vs-prepare.js";
 
 /**
- * The default simulation (`pnpm demo`): a 2-shard cluster with one mongos; a client talks to
- * mongos, an operation stays in progress on a shard, a partition cuts a shard off, a shard crashes
- * and restarts — every message, timer and fault on one timeline.
+ * The default simulation (`pnpm demo`) on a 2-shard, 1-mongos cluster: a session is local to
+ * mongos until its refresh writes it to config.system.sessions; then the product's signature
+ * moment — killAllSessions aborts an unprepared transaction but leaves a prepared cross-shard
+ * transaction alone, which commits afterwards; and a crash shows what is volatile.
  */
 export const demoScenario: Scenario = {
   name: "demo",
-  title: "A tour of the simulated cluster",
+  title: "sessionsim demo: local sessions, the refresh, and a kill that spares a prepared transaction",
   teaches:
-    "Every node is a separate process: clients and nodes exchange messages with latency; faults (partitions, crashes) change what reaches whom.",
-  source: "https://www.mongodb.com/docs/manual/core/sharded-cluster-components/",
+    "Sessions live in each node's memory until that node's refresh syncs them to config.system.sessions; the kill commands abort unprepared transactions but ignore prepared ones; a crash loses in-memory state only.",
+  source:
+    "https://www.mongodb.com/docs/manual/reference/command/killAllSessions/ ; src/mongo/db/session/logical_session_cache_impl.cpp ; src/mongo/db/session/kill_sessions_local.cpp",
   async run(cluster) {
-    const app = cluster.connect(cluster.mongos());
-    const direct = cluster.connect(cluster.shard(0));
+    const router = cluster.connect(cluster.mongos());
+    const hello = await router.runCommand("admin", { hello: 1 });
+    cluster.note(`mongos0 answers hello as a router (msg: ${String(hello.msg)}, logicalSessionTimeoutMinutes: ${String(hello.logicalSessionTimeoutMinutes)})`);
 
-    cluster.note("a client says hello to mongos0: it answers as a router (msg: isdbgrid)");
-    const hello = await app.runCommand("admin", { hello: 1 });
+    cluster.note("1. A client starts a session on mongos0");
+    const lsid = await startSession(router);
+    cluster.note(`   in mongos0's cache ($listLocalSessions): ${includesSession(await localSessions(router), lsid)}`);
+    cluster.note(`   in config.system.sessions ($listSessions): ${includesSession(await listedSessions(router), lsid)} — not until mongos0 refreshes`);
+    await advanceUntil(cluster, async () => includesSession(await listedSessions(router), lsid), 30_000, 6 * 60_000);
+    cluster.note(`   at ${clock(cluster)} mongos0's refresh timer has fired: in $listSessions now: ${includesSession(await listedSessions(router), lsid)}`);
+
+    cluster.note("2. Transaction A moves 50 between accounts on shard0 and shard1; transaction B writes on shard0");
+    await twoShardCollection(router, cluster.shardName(1));
+    const a = await startSession(router);
+    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }], ...txn(a, 1, true) });
+    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }], ...txn(a, 1) });
+    const b = await startSession(router);
+    await router.runCommand("test", { insert: "accounts", documents: [{ _id: 2, balance: 7 }], ...txn(b, 1, true) });
+    const coordinator = cluster.connect(cluster.shard(0));
+    await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" });
+    const commit = router.send("admin", { commitTransaction: 1, ...txn(a, 1) });
+    await cluster.advance(1_000);
+    cluster.note("   A's coordinator (shard0) has completed sendingPrepare: both participants are prepared");
+
+    cluster.note("3. killAllSessions: []");
+    await router.runCommand("admin", { killAllSessions: [] });
+    const bNext = await router.runCommand("test", { find: "accounts", filter: {}, ...txn(b, 1) });
+    cluster.note(`   B (unprepared) was aborted: its next statement → ${String(bNext.codeName ?? "ok")}`);
+    await cluster.wait(commit);
+    await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "off" });
+    const committed = await router.runCommand("admin", { commitTransaction: 1, ...txn(a, 1) });
+    await cluster.advance(1_000);
+    const balances = firstBatch(await router.runCommand("test", { find: "accounts", filter: {}, sort: { _id: 1 } }));
     cluster.note(
-      `hello → msg: ${String(hello.msg)}, logicalSessionTimeoutMinutes: ${String(hello.logicalSessionTimeoutMinutes)}`,
+      `   A (prepared) survived and commits: ok ${String(committed.ok)}; balances ${balances.map((d) => `${String(d._id)}=${String(d.balance)}`).join(", ")}`,
     );
 
-    cluster.note("an operation stays in progress on shard0 for 2 s (the sleep test command)");
-    const sleeping = direct.send("admin", { sleep: 1, millis: 2000, lock: "none" });
-    await cluster.advance(500);
-    cluster.note(`after 0.5 s the sleep is ${sleeping.done ? "done" : "still in progress"}`);
-    await cluster.wait(sleeping);
-    cluster.note("the sleep finished after 2 s of virtual time");
-
-    cluster.note("a partition cuts the client off from shard1: its ping is lost and times out");
-    const toShard1 = cluster.connect(cluster.shard(1));
-    cluster.partition([toShard1.clientName], [cluster.shard(1)]);
-    const lost = toShard1.send("admin", { ping: 1 });
-    await cluster.advance(5_000);
-    cluster.note(`5 s later the ping has ${lost.done ? "an answer" : "no answer"}`);
-    cluster.heal();
-
-    cluster.note("shard0 crashes and restarts: in-memory state is lost, stored data is kept");
-    cluster.crash(cluster.shard(0));
-    await direct.runCommand("admin", { ping: 1 }).catch((e: Error) => cluster.note(`ping while down: ${e.message}`));
-    await cluster.restart(cluster.shard(0));
-    const ping = await direct.runCommand("admin", { ping: 1 });
-    cluster.note(`ping after restart → ok: ${String(ping.ok)}`);
+    cluster.note("4. mongos0 crashes and restarts: its session cache is gone, config.system.sessions keeps the record");
+    cluster.crash(cluster.mongos());
+    await cluster.restart(cluster.mongos());
+    cluster.note(
+      `   $listLocalSessions on mongos0: ${(await localSessions(router)).length} sessions; $listSessions still has the first session: ${includesSession(await listedSessions(router), lsid)}`,
+    );
   },
 };
