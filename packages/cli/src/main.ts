@@ -4,20 +4,22 @@
  */
 import { Command } from "commander";
 import pc from "picocolors";
+import { addReportOptions, writeReportFiles, type ReportFlags } from "./report-output.js";
 import { runScenario } from "./run-scenario.js";
 import { SCENARIOS, findScenario } from "./scenarios/index.js";
 
 const program = new Command();
 program.name("sessionsim").description("Deterministic simulation of MongoDB logical sessions in a sharded cluster");
 
-program
-  .command("demo")
-  .description("run the default simulation on a 2-shard, 1-mongos cluster and print its timeline")
-  .option("--seed <seed>", "random seed", "1")
-  .option("--no-timers", "hide timer firings")
-  .action(async (opts: { seed: string; timers: boolean }) => {
-    await runAndPrint("demo", opts.seed, opts.timers);
-  });
+addReportOptions(
+  program
+    .command("demo")
+    .description("run the default simulation on a 2-shard, 1-mongos cluster and print its timeline")
+    .option("--seed <seed>", "random seed", "1")
+    .option("--no-timers", "hide timer firings"),
+).action(async (opts: { seed: string; timers: boolean } & ReportFlags) => {
+  await runAndPrint("demo", opts.seed, opts.timers, opts);
+});
 
 program
   .command("list")
@@ -27,16 +29,17 @@ program
       console.log(`${pc.bold(s.name.padEnd(26))} ${s.title}\n${"".padEnd(27)}${pc.dim(s.teaches)}`);
   });
 
-program
-  .command("run <scenario>")
-  .description("run a named scenario and print its timeline")
-  .option("--seed <seed>", "random seed", "1")
-  .option("--no-timers", "hide timer firings")
-  .action(async (name: string, opts: { seed: string; timers: boolean }) => {
-    await runAndPrint(name, opts.seed, opts.timers);
-  });
+addReportOptions(
+  program
+    .command("run <scenario>")
+    .description("run a named scenario and print its timeline (and write its report with --report/--svg/--png)")
+    .option("--seed <seed>", "random seed", "1")
+    .option("--no-timers", "hide timer firings"),
+).action(async (name: string, opts: { seed: string; timers: boolean } & ReportFlags) => {
+  await runAndPrint(name, opts.seed, opts.timers, opts);
+});
 
-async function runAndPrint(name: string, seed: string, timers: boolean): Promise<void> {
+async function runAndPrint(name: string, seed: string, timers: boolean, report: ReportFlags = {}): Promise<void> {
   const scenario = findScenario(name);
   if (scenario === undefined) {
     console.error(`unknown scenario ${name}; try: ${SCENARIOS.map((s) => s.name).join(", ")}`);
@@ -48,6 +51,8 @@ async function runAndPrint(name: string, seed: string, timers: boolean): Promise
   const { cluster, lines } = await runScenario(scenario, { seed: /^\d+$/.test(seed) ? Number(seed) : seed, timers });
   for (const l of lines) console.log(l);
   console.log(pc.dim(`\n${cluster.trace().length} trace events, trace hash ${cluster.traceHash().slice(0, 16)}`));
+  const { title, teaches, source } = scenario;
+  await writeReportFiles(cluster.trace(), report, { title, teaches, source, seed, name: scenario.name });
   await cluster.stop();
 }
 
