@@ -27,6 +27,16 @@ import {
 import { pauseWhileSet, sendDecision, sendPrepare, type CoordinatorWorkerContext } from "./coordinator-util.js";
 import { WorkScheduler } from "./work-scheduler.js";
 
+/**
+ * The coordinator's fixed statuses, made once: they carry no per-transaction detail, and building
+ * an Error (its stack) at every cancellation or completion would dominate a commit's cost.
+ */
+const CANCELED = new ServerError(
+  ErrorCodes.TransactionCoordinatorCanceled,
+  "Transaction exceeded deadline or newer transaction started",
+);
+const COMPLETED = new ServerError(ErrorCodes.TransactionCoordinatorDeadlineTaskCanceled, "Coordinator completed");
+
 /** What a coordinator needs from the service that owns it. */
 export interface CoordinatorOwner {
   readonly node: ServerNode;
@@ -161,12 +171,7 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
   /** Cancels the coordinator unless commit has started (`cancelIfCommitNotYetStarted`). */
   cancelIfCommitNotYetStarted(): void {
     if (!this.#reserveKickOff()) return;
-    this.#kickOff.reject(
-      new ServerError(
-        ErrorCodes.TransactionCoordinatorCanceled,
-        "Transaction exceeded deadline or newer transaction started",
-      ),
-    );
+    this.#kickOff.reject(CANCELED);
   }
 
   /** The `twoPhaseCommitCoordinator` part of `$currentOp` (`TransactionCoordinator::reportState`). */
@@ -302,9 +307,7 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
     this.#step = transition(lastStep, CoordinatorSteps.done);
     this.#action = undefined;
     this.#deadlineTimer?.cancel();
-    this.#sendPrepareScheduler.shutdown(
-      new ServerError(ErrorCodes.TransactionCoordinatorDeadlineTaskCanceled, "Coordinator completed"),
-    );
+    this.#sendPrepareScheduler.shutdown(COMPLETED);
     this.owner.onCoordinatorFinished(this);
     this.owner.metrics.onEnd(lastStep, this.#decisionDurable ? this.#decision?.decision : undefined);
     this.node.ctx.record({
