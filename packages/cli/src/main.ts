@@ -6,6 +6,7 @@ import { Command } from "commander";
 import pc from "picocolors";
 import { addReportOptions, writeReportFiles, type ReportFlags } from "./report-output.js";
 import { runScenario } from "./run-scenario.js";
+import { registerPropertyCommands } from "./property-commands.js";
 import { SCENARIOS, findScenario } from "./scenarios/index.js";
 
 const program = new Command();
@@ -38,6 +39,8 @@ addReportOptions(
 ).action(async (name: string, opts: { seed: string; timers: boolean } & ReportFlags) => {
   await runAndPrint(name, opts.seed, opts.timers, opts);
 });
+
+registerPropertyCommands(program);
 
 async function runAndPrint(name: string, seed: string, timers: boolean, report: ReportFlags = {}): Promise<void> {
   const scenario = findScenario(name);

@@ -1,0 +1,8 @@
+/**
+ * @packageDocumentation
+ * The sessionsim command line's programmatic surface: the parallel `explore` sweep and its
+ * result merging (used by benchmarks and batch systems).
+ */
+export { explore, type ExploreOptions } from "./explore/explore.js";
+export { runSeed } from "./explore/run-seed.js";
+export { mergeResults, summarize, shardRange, parseShard, type ExploreResult, type ExploreSettings, type SeedResult } from "./explore/results.js";

@@ -1,0 +1,498 @@
+import fc from "fast-check";
+import { formatDuration } from "../util.js";
+import { describeKill, KILL_FORMS, type CrudOp, type KillForm, type NodeRef, type SimSystem, type WorkloadUser } from "./system.js";
+
+/** The fast-check model of the model-based test: the shape of the cluster the commands run on. */
+export interface ClusterShape {
+  readonly shards: number;
+  readonly mongos: number;
+  readonly auth: boolean;
+}
+
+/** A model-based command over a {@link SimSystem}; `toString()` is its log line. */
+export type SimCommand = fc.AsyncCommand<ClusterShape, SimSystem, boolean>;
+
+abstract class Base implements SimCommand {
+  check(_m: Readonly<ClusterShape>): boolean {
+    return true;
+  }
+  async run(_m: ClusterShape, sys: SimSystem): Promise<void> {
+    await this.exec(sys);
+    sys.sync();
+  }
+  protected abstract exec(sys: SimSystem): Promise<void>;
+  abstract toString(): string;
+}
+
+const as = (user: WorkloadUser): string => (user === undefined ? "" : ` as ${user}`);
+
+// ---- workload -------------------------------------------------------------------------------
+
+/** `startSession(s1)@mongos0`: a server-generated session bound to slot s1. */
+export class StartSessionCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.startSession(this.slot, this.node, this.user);
+  }
+  toString(): string {
+    return `startSession(${this.slot})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `insert(s1)@mongos0`, `find()@shard1`: CRUD with or without a session. */
+export class CrudCommand extends Base {
+  constructor(
+    readonly op: CrudOp,
+    readonly slot: string | undefined,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards > 0 || this.node.startsWith("config");
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.crud(this.op, this.slot, this.node, this.user);
+  }
+  toString(): string {
+    return `${this.op}(${this.slot ?? ""})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `getMore(s1)`: continues the cursor last opened on s1. */
+export class GetMoreCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.getMore(this.slot, this.user);
+  }
+  toString(): string {
+    return `getMore(${this.slot})${as(this.user)}`;
+  }
+}
+
+/** `refreshSessions(s1)@mongos1` / `endSessions(s1)@shard0`. */
+export class SessionListCommand extends Base {
+  constructor(
+    readonly kind: "refreshSessions" | "endSessions",
+    readonly slot: string,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return this.kind === "endSessions" ? sys.endSessions(this.slot, this.node, this.user) : sys.refreshSessions(this.slot, this.node, this.user);
+  }
+  toString(): string {
+    return `${this.kind}(${this.slot})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `killAllSessions([])@mongos0`, `killSessions(s2)@shard1 as bob`, ... */
+export class KillCommand extends Base {
+  constructor(
+    readonly form: KillForm,
+    readonly slot: string,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.kill(this.form, this.node, this.user, this.slot);
+  }
+  toString(): string {
+    return `${describeKill(this.form, this.slot)}@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `listLocalSessions@shard0` / `listSessions@mongos0`: compared with the reference model. */
+export class ListCommand extends Base {
+  constructor(
+    readonly kind: "listLocalSessions" | "listSessions",
+    readonly node: NodeRef,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return this.kind === "listLocalSessions" || m.shards > 0;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return this.kind === "listSessions" ? sys.listSessions(this.node) : sys.listLocal(this.node);
+  }
+  toString(): string {
+    return `${this.kind}@${this.node}`;
+  }
+}
+
+/** `refreshLogicalSessionCacheNow@mongos0`. */
+export class RefreshNowCommand extends Base {
+  constructor(readonly node: NodeRef) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.refreshNow(this.node);
+  }
+  toString(): string {
+    return `refreshLogicalSessionCacheNow@${this.node}`;
+  }
+}
+
+/** `startTransaction(s1, 2 shards)@mongos0`: a transaction writing on one or two shards. */
+export class StartTransactionCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly shards: number,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards > 0;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.startTransaction(this.slot, this.user, this.shards, this.node);
+  }
+  toString(): string {
+    return `startTransaction(${this.slot}, ${this.shards} shard${this.shards === 1 ? "" : "s"})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `commitTransaction(s1)@mongos0` / `abortTransaction(s1)@mongos1`. */
+export class EndTransactionCommand extends Base {
+  constructor(
+    readonly kind: "commitTransaction" | "abortTransaction",
+    readonly slot: string,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards > 0;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.endTransaction(this.kind, this.slot, this.user, this.node);
+  }
+  toString(): string {
+    return `${this.kind}(${this.slot})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `retryableWrite(s1, ctr-2, ×2)@mongos0`: a retryable update sent 1 + retries times. */
+export class RetryableWriteCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly counter: number,
+    readonly retries: number,
+    readonly node: NodeRef,
+    readonly user: WorkloadUser,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards > 0;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.retryableWrite(this.slot, this.user, this.counter, this.retries, this.node);
+  }
+  toString(): string {
+    return `retryableWrite(${this.slot}, ctr-${this.counter}${this.retries > 0 ? `, ×${this.retries + 1}` : ""})@${this.node}${as(this.user)}`;
+  }
+}
+
+/** `advance(5m)`: lets virtual time pass (periodic refreshes, TTL, reaping, expiry happen). */
+export class AdvanceCommand extends Base {
+  constructor(readonly ms: number) {
+    super();
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.advance(this.ms);
+  }
+  toString(): string {
+    return `advance(${formatDuration(this.ms)})`;
+  }
+}
+
+// ---- faults ---------------------------------------------------------------------------------
+
+/** `crash(shard1)`. */
+export class CrashCommand extends Base {
+  constructor(readonly node: NodeRef) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    sys.crash(this.node);
+    sys.log.push(`${this.toString()}`);
+  }
+  toString(): string {
+    return `crash(${this.node})`;
+  }
+}
+
+/** `restart(shard1)`. */
+export class RestartCommand extends Base {
+  constructor(readonly node: NodeRef) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    await sys.restart(this.node);
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return `restart(${this.node})`;
+  }
+}
+
+/** `partition(mongos0 | shard0,shard1)` or `partitionOneWay(mongos0 → shard1)`. */
+export class PartitionCommand extends Base {
+  constructor(
+    readonly a: readonly NodeRef[],
+    readonly b: readonly NodeRef[],
+    readonly oneWay: boolean,
+  ) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    sys.partition(this.a, this.b, this.oneWay);
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return this.oneWay ? `partitionOneWay(${this.a.join(",")} → ${this.b.join(",")})` : `partition(${this.a.join(",")} | ${this.b.join(",")})`;
+  }
+}
+
+/** `heal()`: removes every partition. */
+export class HealCommand extends Base {
+  protected async exec(sys: SimSystem): Promise<void> {
+    sys.heal();
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return "heal()";
+  }
+}
+
+/** Network misbehaviour from now on: `network(drop 5%, dup 2%, reorder 10%, delay 20ms)`; `network(clean)`. */
+export class NetworkCommand extends Base {
+  constructor(
+    readonly dropRate: number,
+    readonly duplicateRate: number,
+    readonly reorderRate: number,
+    readonly delayMs: number,
+  ) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    sys.cluster.configureNetwork({
+      dropRate: this.dropRate,
+      duplicateRate: this.duplicateRate,
+      reorderRate: this.reorderRate,
+      reorderDelayMs: Math.max(1, this.delayMs),
+      latency: this.delayMs > 0 ? { kind: "exponential", minMs: 0.2, meanMs: this.delayMs } : { kind: "uniform", minMs: 0.2, maxMs: 2 },
+    });
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    if (this.dropRate === 0 && this.duplicateRate === 0 && this.reorderRate === 0 && this.delayMs === 0) return "network(clean)";
+    const parts: string[] = [];
+    if (this.dropRate > 0) parts.push(`drop ${pct(this.dropRate)}`);
+    if (this.duplicateRate > 0) parts.push(`dup ${pct(this.duplicateRate)}`);
+    if (this.reorderRate > 0) parts.push(`reorder ${pct(this.reorderRate)}`);
+    if (this.delayMs > 0) parts.push(`delay ${this.delayMs}ms`);
+    return `network(${parts.join(", ")})`;
+  }
+}
+
+const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+
+/** `clock(shard0, +30s)`: a node's clock offset. */
+export class ClockCommand extends Base {
+  constructor(
+    readonly node: NodeRef,
+    readonly offsetMs: number,
+  ) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    sys.cluster.setClock(sys.node(this.node), this.offsetMs, 0);
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return `clock(${this.node}, ${this.offsetMs >= 0 ? "+" : "-"}${formatDuration(Math.abs(this.offsetMs))})`;
+  }
+}
+
+/** The coordinator failpoints the fault arbitraries use (MongoDB's names). */
+export const COORDINATOR_FAILPOINTS: readonly string[] = [
+  "hangBeforeWritingParticipantList",
+  "hangWhileTargetingRemoteHost",
+  "hangBeforeWritingDecision",
+  "hangBeforeDeletingCoordinatorDoc",
+  "hangBeforeSendingCommitDecision",
+  "hangBeforeSendingAbortDecision",
+];
+
+/** `failpoint(shard0, hangBeforeWritingDecision)` / `failpoint(shard0, hangBeforeWritingDecision, off)`. */
+export class FailpointCommand extends Base {
+  constructor(
+    readonly node: NodeRef,
+    readonly name: string,
+    readonly on: boolean,
+  ) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    await sys.failpoint(this.node, this.name, this.on ? "alwaysOn" : "off");
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return `failpoint(${this.node}, ${this.name}${this.on ? "" : ", off"})`;
+  }
+}
+
+/**
+ * `failRefreshWrites(shard1, 3)`: the next `times` upserts/deletes of `config.system.sessions`
+ * on the shard fail (`failCommand` on `update`/`delete` with `failInternalCommands`), so session
+ * refreshes fail or partly fail.
+ */
+export class RefreshFailureCommand extends Base {
+  constructor(
+    readonly node: NodeRef,
+    readonly times: number,
+    readonly errorCode: number,
+  ) {
+    super();
+  }
+  protected async exec(sys: SimSystem): Promise<void> {
+    await sys.failpoint(this.node, "failCommand", { times: this.times }, {
+      failCommands: ["update", "delete"],
+      failInternalCommands: true,
+      namespace: "config.system.sessions",
+      errorCode: this.errorCode,
+    });
+    sys.log.push(this.toString());
+  }
+  toString(): string {
+    return `failRefreshWrites(${this.node}, ×${this.times}, code ${this.errorCode})`;
+  }
+}
+
+// ---- arbitraries -------------------------------------------------------------------------------
+
+/** Which faults a run may inject. */
+export type FaultLevel = "none" | "network" | "crash" | "all";
+
+/** The fault levels, for command lines. */
+export const FAULT_LEVELS: readonly FaultLevel[] = ["none", "network", "crash", "all"];
+
+/** Node references of a cluster shape. */
+export function nodeRefs(shape: ClusterShape): { all: NodeRef[]; mongos: NodeRef[]; shards: NodeRef[]; servers: NodeRef[] } {
+  const mongos = Array.from({ length: shape.mongos }, (_, i) => `mongos${i}` as NodeRef);
+  const shards = Array.from({ length: shape.shards }, (_, i) => `shard${i}` as NodeRef);
+  const servers: NodeRef[] = ["config0", ...shards];
+  return { all: [...mongos, ...servers], mongos, shards, servers };
+}
+
+/** Options of {@link workloadCommands} and {@link faultCommands}. */
+export interface CommandArbOptions {
+  /** Session slots (`s1` … `sN`), default 4. */
+  readonly slots?: number;
+  /** Users that commands run as; default alice, bob, admin and unauthenticated. */
+  readonly users?: readonly WorkloadUser[];
+}
+
+function pickUser(shape: ClusterShape, options: CommandArbOptions): fc.Arbitrary<WorkloadUser> {
+  const users = options.users ?? (shape.auth ? (["alice", "bob", "admin", undefined] as WorkloadUser[]) : ([undefined, "alice"] as WorkloadUser[]));
+  return fc.constantFrom(...users);
+}
+
+/**
+ * Arbitraries of workload commands for a cluster shape: session commands, CRUD with and without
+ * sessions, transactions (single- and cross-shard), retryable writes, every form of kill, listing,
+ * across nodes and users.
+ *
+ * @example
+ * fc.commands(workloadCommands({ shards: 2, mongos: 2, auth: false }), { maxCommands: 50 });
+ */
+export function workloadCommands(shape: ClusterShape, options: CommandArbOptions = {}): fc.Arbitrary<SimCommand>[] {
+  const n = nodeRefs(shape);
+  const slots = Array.from({ length: options.slots ?? 4 }, (_, i) => `s${i + 1}`);
+  const slot = fc.constantFrom(...slots);
+  const user = pickUser(shape, options);
+  const anyNode = fc.constantFrom(...n.all);
+  const mongos = fc.constantFrom(...n.mongos);
+  const dataNode = shape.shards > 0 ? fc.constantFrom(...n.mongos, ...n.shards) : mongos;
+  const arbs: fc.Arbitrary<SimCommand>[] = [
+    fc.tuple(slot, anyNode, user).map(([s, node, u]) => new StartSessionCommand(s, node, u)),
+    fc.tuple(fc.constantFrom<"refreshSessions" | "endSessions">("refreshSessions", "endSessions"), slot, anyNode, user).map(([k, s, node, u]) => new SessionListCommand(k, s, node, u)),
+    fc.tuple(fc.constantFrom(...KILL_FORMS), slot, anyNode, user).map(([f, s, node, u]) => new KillCommand(f, s, node, u)),
+    fc.tuple(fc.constantFrom<"listLocalSessions" | "listSessions">("listLocalSessions", "listLocalSessions", "listSessions"), anyNode, mongos).map(([k, node, m]) => new ListCommand(k, k === "listSessions" ? m : node)),
+    anyNode.map((node) => new RefreshNowCommand(node)),
+    fc.constantFrom(1_000, 10_000, 60_000, 60_000, 300_000, 300_000, 600_000, 1_800_000).map((ms) => new AdvanceCommand(ms)),
+  ];
+  if (shape.shards > 0)
+    arbs.push(
+      fc.tuple(fc.constantFrom<CrudOp>("insert", "find", "update", "delete", "count"), fc.option(slot, { freq: 4 }), dataNode, user).map(
+        ([op, s, node, u]) => new CrudCommand(op, s ?? undefined, node, u),
+      ),
+      fc.tuple(slot, user).map(([s, u]) => new GetMoreCommand(s, u)),
+      fc.tuple(slot, fc.integer({ min: 1, max: Math.min(2, shape.shards) }), mongos, user).map(([s, k, m, u]) => new StartTransactionCommand(s, k, m, u)),
+      fc.tuple(fc.constantFrom<"commitTransaction" | "abortTransaction">("commitTransaction", "commitTransaction", "abortTransaction"), slot, mongos, user).map(
+        ([k, s, m, u]) => new EndTransactionCommand(k, s, m, u),
+      ),
+      fc.tuple(slot, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }), mongos, user).map(([s, c, r, m, u]) => new RetryableWriteCommand(s, c, r, m, u)),
+    );
+  return arbs;
+}
+
+/**
+ * Arbitraries of fault commands: crash/restart of any node, symmetric and one-way partitions,
+ * drop/duplicate/delay/reorder rates, clock offsets, the coordinator failpoints and refresh write
+ * failures (`failCommand` on `update`/`delete` of `config.system.sessions`).
+ *
+ * @example
+ * fc.commands([...workloadCommands(shape), ...faultCommands(shape, "all")]);
+ */
+export function faultCommands(shape: ClusterShape, level: FaultLevel): fc.Arbitrary<SimCommand>[] {
+  if (level === "none") return [];
+  const n = nodeRefs(shape);
+  const anyNode = fc.constantFrom(...n.all);
+  const arbs: fc.Arbitrary<SimCommand>[] = [];
+  const groups = fc.subarray(n.all, { minLength: 1, maxLength: Math.max(1, n.all.length - 1) }).map((a) => [a, n.all.filter((x) => !a.includes(x))] as const);
+  if (level === "network" || level === "all")
+    arbs.push(
+      groups.filter(([, b]) => b.length > 0).map(([a, b]) => new PartitionCommand(a, b, false)),
+      fc.tuple(anyNode, anyNode).filter(([a, b]) => a !== b).map(([a, b]) => new PartitionCommand([a], [b], true)),
+      fc.constant(new HealCommand()),
+      fc
+        .tuple(fc.constantFrom(0, 0, 0.02, 0.1), fc.constantFrom(0, 0, 0.02, 0.1), fc.constantFrom(0, 0, 0.1, 0.3), fc.constantFrom(0, 0, 5, 50))
+        .map(([d, u, r, l]) => new NetworkCommand(d, u, r, l)),
+    );
+  if (level === "crash" || level === "all")
+    arbs.push(anyNode.map((node) => new CrashCommand(node)), anyNode.map((node) => new RestartCommand(node)));
+  if (level === "all") {
+    arbs.push(fc.tuple(anyNode, fc.constantFrom(-120_000, -30_000, -1_000, 0, 1_000, 30_000, 120_000)).map(([node, o]) => new ClockCommand(node, o)));
+    if (shape.shards > 0) {
+      const shard = fc.constantFrom(...n.shards);
+      arbs.push(
+        fc.tuple(shard, fc.constantFrom(...COORDINATOR_FAILPOINTS), fc.boolean()).map(([node, name, on]) => new FailpointCommand(node, name, on)),
+        fc.tuple(fc.constantFrom(...n.shards, "config0" as NodeRef), fc.constantFrom(1, 3, 10), fc.constantFrom(6, 64, 91, 11602)).map(([node, t, c]) => new RefreshFailureCommand(node, t, c)),
+      );
+    }
+  }
+  return arbs;
+}
