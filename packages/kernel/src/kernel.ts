@@ -31,6 +31,11 @@ export interface RequestOptions {
   readonly label?: string;
   /** Reject with NetworkTimeout if no reply arrives in this much time (default 30 s). */
   readonly timeoutMs?: number;
+  /**
+   * What the trace keeps as the message's payload instead of `body` (e.g. a summary of a huge
+   * batch, so a long run does not retain every statement it ever sent).
+   */
+  readonly tracePayload?: unknown;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -183,7 +188,12 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
   runUntil(done: () => boolean, deadline: Millis = Infinity): boolean {
     for (;;) {
       if (done()) return true;
-      const next = this.queue.peek();
+      let next = this.queue.peek();
+      // Drop cancelled events first: the deadline check must see the next event that will run.
+      while (next !== undefined && next.cancelled) {
+        this.queue.pop();
+        next = this.queue.peek();
+      }
       if (next === undefined || next.time > deadline) return false;
       this.step();
     }
@@ -390,12 +400,12 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     };
     this.queue.push(timer);
     node.pending.set(id, { future, to, timer });
-    this.transmit(node, to, { k: "req", id, body }, label);
+    this.transmit(node, to, { k: "req", id, body }, label, options.tracePayload ?? body);
     return future;
   }
 
   /** Puts a message on the wire: partition and drop checks, latency, duplication, reordering. */
-  private transmit(from: SimNode<E>, to: string, envelope: Envelope, label: string): void {
+  private transmit(from: SimNode<E>, to: string, envelope: Envelope, label: string, tracePayload?: unknown): void {
     const msgId = ++this.msgIds;
     const target = this.nodes.get(to);
     const labelId = this.labelId(label);
@@ -407,7 +417,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       msgId,
       labelId,
       0,
-      envelope.k === "res" ? undefined : envelope.body,
+      envelope.k === "res" ? undefined : (tracePayload ?? envelope.body),
     );
     if (this.partitions.blocked(from.name, to)) return this.drop(from.name, to, msgId, label, "partition");
     const net = this.network;

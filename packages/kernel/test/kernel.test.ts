@@ -1086,3 +1086,16 @@ void describe("Trace", () => {
     assert.equal(k.trace.length, 9);
   });
 });
+
+void test("advance never runs an event past its deadline when cancelled events sit before it", () => {
+  const kernel = new Kernel({ seed: 1 });
+  const fired: number[] = [];
+  const cancelled = kernel.schedule(10, () => fired.push(kernel.now()));
+  kernel.schedule(100, () => fired.push(kernel.now()));
+  cancelled.cancel();
+  kernel.advance(50);
+  assert.deepEqual(fired, [], "the event at +100 ms must not run during a 50 ms advance");
+  assert.equal(kernel.now(), Date.UTC(2026, 0, 1) + 50);
+  kernel.advance(50);
+  assert.deepEqual(fired, [Date.UTC(2026, 0, 1) + 100]);
+});

@@ -25,9 +25,28 @@ export function* runOnShard(
     node.ctx.request(target, request, {
       label: commandName,
       timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS,
+      tracePayload: traceSummary(request),
     }),
   );
   return reply as Document;
+}
+
+/** Batches longer than this are shortened in the trace. */
+const TRACE_BATCH_LIMIT = 20;
+
+/**
+ * What the trace keeps of an internal request: the request itself, or — for a batch of more than
+ * 20 statements (a refresh's 1000 upserts) — the same document with the batch cut to its first
+ * three statements and a count, so long runs don't retain every statement ever sent.
+ */
+function traceSummary(request: CommandRequest): CommandRequest | undefined {
+  let summary: Document | undefined;
+  for (const [field, value] of Object.entries(request.command))
+    if (Array.isArray(value) && value.length > TRACE_BATCH_LIMIT) {
+      summary ??= { ...request.command };
+      summary[field] = [...value.slice(0, 3), `... ${value.length - 3} more`];
+    }
+  return summary === undefined ? undefined : { ...request, command: summary };
 }
 
 /** Forwards an operation unchanged to the primary shard of its database and relays the reply. */
