@@ -19,7 +19,7 @@ const determinismMessage =
   "Simulation code must use virtual time and seeded random streams (architecture.md, Determinism).";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "docs/**", "out/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "docs/**", "out/**", ".scratch/**", "sweep-out/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

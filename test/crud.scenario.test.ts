@@ -14,8 +14,8 @@ import { Cluster, Long, NetworkError } from "sessionsim";
 type Doc = Record<string, unknown>;
 const cursorOf = (r: Doc) => r.cursor as { firstBatch?: Doc[]; nextBatch?: Doc[]; id: Long; ns: string };
 
-describe("CRUD through mongos and on shards", () => {
-  test("insert reports duplicate _id as a write error and keeps going only when unordered", async () => {
+void describe("CRUD through mongos and on shards", () => {
+  void test("insert reports duplicate _id as a write error and keeps going only when unordered", async () => {
     const c = await Cluster.start({ seed: 1 });
     const conn = c.connect(c.mongos());
     const ordered = await conn.runCommand("test", { insert: "x", documents: [{ _id: 1 }, { _id: 1 }, { _id: 2 }] });
@@ -34,7 +34,7 @@ describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
-  test("find returns a first batch and a cursor; getMore drains it; killCursors reports what it killed", async () => {
+  void test("find returns a first batch and a cursor; getMore drains it; killCursors reports what it killed", async () => {
     const c = await Cluster.start({ seed: 2 });
     const conn = c.connect(c.mongos());
     await conn.runCommand("test", { insert: "x", documents: Array.from({ length: 5 }, (_, i) => ({ _id: i })) });
@@ -60,7 +60,7 @@ describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
-  test("a sharded collection's documents follow their chunk when it moves", async () => {
+  void test("a sharded collection's documents follow their chunk when it moves", async () => {
     const c = await Cluster.start({ seed: 3 });
     const conn = c.connect(c.mongos());
     assert.equal((await conn.runCommand("admin", { shardCollection: "test.y", key: { k: 1 } })).ok, 1);
@@ -81,7 +81,7 @@ describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
-  test("failCommand fails, closes the connection, and honours namespace", async () => {
+  void test("failCommand fails, closes the connection, and honours namespace", async () => {
     const c = await Cluster.start({ seed: 4 });
     const shard = c.connect(c.shard(0));
     await shard.runCommand("admin", {
@@ -99,7 +99,7 @@ describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
-  test("$currentOp shows a running operation and killOp interrupts it with Interrupted", async () => {
+  void test("$currentOp shows a running operation and killOp interrupts it with Interrupted", async () => {
     const c = await Cluster.start({ seed: 5 });
     const shard = c.connect(c.shard(0));
     const sleeping = shard.send("admin", { sleep: 1, secs: 60, lock: "none" });
@@ -116,7 +116,7 @@ describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
-  test("malformed CRUD commands get MongoDB's parse errors and never crash the node", async () => {
+  void test("malformed CRUD commands get MongoDB's parse errors and never crash the node", async () => {
     const c = await Cluster.start({ seed: 6 });
     for (const node of [c.mongos(), c.shard(0)]) {
       const conn = c.connect(node);

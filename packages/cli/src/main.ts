@@ -4,9 +4,11 @@
  */
 import { Command } from "commander";
 import pc from "picocolors";
+import { availableParallelism } from "node:os";
 import { addReportOptions, writeReportFiles, type ReportFlags } from "./report-output.js";
 import { runScenario } from "./run-scenario.js";
 import { registerPropertyCommands } from "./property-commands.js";
+import { runSweep } from "./sweep/run-sweep.js";
 import { SCENARIOS, findScenario } from "./scenarios/index.js";
 
 const program = new Command();
@@ -39,6 +41,40 @@ addReportOptions(
 ).action(async (name: string, opts: { seed: string; timers: boolean } & ReportFlags) => {
   await runAndPrint(name, opts.seed, opts.timers, opts);
 });
+
+program
+  .command("sweep")
+  .description("run a scenario over a grid of parameter values × seeds in parallel; write CSV, JSON and SVG charts")
+  .requiredOption(
+    "--param <name=v1,v2,...>",
+    "the server parameter to sweep, e.g. logicalSessionRefreshMillis=1000,10000,60000,300000",
+  )
+  .option("--scenario <name>", "scenario to run", "research-load")
+  .option("--seeds <n>", "seeds per value", "3")
+  .option("--metric <names...>", "metrics (default: all)")
+  .option("--workers <n>", "worker threads", String(Math.max(1, availableParallelism())))
+  .option("--out <dir>", "output directory", "sweep-out")
+  .action(
+    async (opts: {
+      param: string;
+      scenario: string;
+      seeds: string;
+      metric?: string[];
+      workers: string;
+      out: string;
+    }) => {
+      const { results, files } = await runSweep({
+        param: opts.param,
+        scenario: opts.scenario,
+        seeds: Number(opts.seeds),
+        metrics: opts.metric ?? [],
+        workers: Number(opts.workers),
+        out: opts.out,
+        progress: process.stderr.isTTY,
+      });
+      console.log(`${results.length} runs; wrote ${files.join(", ")}`);
+    },
+  );
 
 registerPropertyCommands(program);
 

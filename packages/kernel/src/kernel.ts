@@ -292,7 +292,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
 
   /** Records a free-text note (a scenario's narration) on `node`. */
   note(text: string, node = "scenario"): void {
-    this.trace.record({ type: "note", node, text } as TraceInit<KernelTraceEvent>);
+    this.trace.record({ type: "note", node, text });
   }
 
   /** Removes every partition. */

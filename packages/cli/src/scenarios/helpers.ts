@@ -2,7 +2,7 @@ import type { Cluster, Connection, Document } from "sessionsim";
 
 /** The documents of a cursor reply's first batch. */
 export function firstBatch(reply: Document): Document[] {
-  return ((reply.cursor as { firstBatch?: Document[] } | undefined)?.firstBatch ?? []) as Document[];
+  return ((reply.cursor as { firstBatch?: Document[] } | undefined)?.firstBatch ?? []);
 }
 
 /** `$listLocalSessions: {allUsers: true}` on the connection's node. */

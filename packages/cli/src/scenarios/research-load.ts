@@ -5,11 +5,19 @@ import { twoShardCollection, txn } from "./kill-vs-prepare.js";
 
 const MINUTE = 60_000;
 
+interface AppSession {
+  readonly lsid: Document;
+  readonly router: Connection;
+  next: number;
+  ended: boolean;
+}
+
 /**
- * `research-load`: a steady workload for parameter sweeps. Clients on two routers start sessions,
- * use them at random intervals (some go idle for long stretches, some are ended), open cursors,
- * run cross-shard transactions, and an operator runs killAllSessions now and then — for two hours
- * of virtual time. All randomness comes from the run's seed.
+ * `research-load`: a steady two-hour workload for parameter sweeps. Thirty application sessions
+ * on two routers are each used every 2–8 minutes (an insert or a find that leaves a cursor open);
+ * a few are ended. Every 10 minutes a cross-shard transaction commits, and half of the time an
+ * operator's `killAllSessions` arrives while its coordinator holds both participants prepared.
+ * All randomness comes from the run's seed.
  */
 export const researchLoadScenario: Scenario = {
   name: "research-load",
@@ -20,42 +28,49 @@ export const researchLoadScenario: Scenario = {
   cluster: { shards: 2, mongos: 2 },
   async run(cluster) {
     const rng = cluster.simulation.random.get("scenario/research-load");
-    const routers: Connection[] = [cluster.connect(cluster.mongos(0)), cluster.connect(cluster.mongos(1))];
+    const routers = [cluster.connect(cluster.mongos(0)), cluster.connect(cluster.mongos(1))];
+    const coordinator = cluster.connect(cluster.shard(0));
     await twoShardCollection(routers[0], cluster.shardName(1));
-    const sessions: { lsid: Document; router: Connection; txnNumber: number; idleUntil: number; ended: boolean }[] = [];
-    const end = cluster.now().getTime() + 120 * MINUTE;
-    let next = 0;
-    while (cluster.now().getTime() < end) {
+    const start = cluster.now().getTime();
+    const sessions: AppSession[] = [];
+    for (let i = 0; i < 30; i++) {
+      const router = routers[i % 2];
+      sessions.push({ lsid: await startSession(router), router, next: start + rng.between(0, 8) * MINUTE, ended: false });
+    }
+    const txnSession = await startSession(routers[0]);
+    let txnNumber = 0;
+    let nextTxn = start + 10 * MINUTE;
+    let n = 0;
+    while (cluster.now().getTime() < start + 120 * MINUTE) {
       const now = cluster.now().getTime();
-      const roll = rng.next();
-      if (sessions.length < 40 && roll < 0.15) {
-        const router = rng.pick(routers);
-        sessions.push({ lsid: await startSession(router), router, txnNumber: 0, idleUntil: now, ended: false });
-      } else if (sessions.length > 0 && roll < 0.85) {
-        const s = rng.pick(sessions);
-        if (!s.ended && s.idleUntil <= now) {
-          const action = rng.next();
-          if (action < 0.5) {
-            await s.router.runCommand("test", { insert: "events", documents: [{ n: next++ }], lsid: s.lsid });
-          } else if (action < 0.75) {
-            await s.router.runCommand("test", { find: "events", filter: {}, batchSize: 1, lsid: s.lsid });
-          } else if (action < 0.9) {
-            s.txnNumber++;
-            const t = txn(s.lsid, s.txnNumber, true);
-            await s.router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -1 } } }], ...t });
-            await s.router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 1 } } }], ...txn(s.lsid, s.txnNumber) });
-            s.router.send("admin", { commitTransaction: 1, ...txn(s.lsid, s.txnNumber) });
-          } else if (action < 0.95) {
-            s.idleUntil = now + rng.between(10, 60) * MINUTE; // goes idle for a while
-          } else {
-            await s.router.runCommand("admin", { endSessions: [s.lsid] });
-            s.ended = true;
-          }
+      for (const s of sessions) {
+        if (s.ended || s.next > now) continue;
+        if (rng.chance(0.5)) await s.router.runCommand("test", { insert: "events", documents: [{ n: n++ }], lsid: s.lsid });
+        else await s.router.runCommand("test", { find: "events", filter: {}, batchSize: 1, lsid: s.lsid });
+        if (rng.chance(0.02)) {
+          await s.router.runCommand("admin", { endSessions: [s.lsid] });
+          s.ended = true;
         }
-      } else if (roll > 0.995) {
-        await rng.pick(routers).runCommand("admin", { killAllSessions: [] });
+        s.next = now + rng.between(2, 8) * MINUTE;
       }
-      await cluster.advance(rng.between(5_000, 60_000));
+      if (now >= nextTxn) {
+        nextTxn += 10 * MINUTE;
+        txnNumber++;
+        const r = routers[0];
+        await r.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -1 } } }], ...txn(txnSession, txnNumber, true) });
+        await r.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 1 } } }], ...txn(txnSession, txnNumber) });
+        const held = rng.chance(0.5);
+        if (held) await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" });
+        const commit = r.send("admin", { commitTransaction: 1, ...txn(txnSession, txnNumber) });
+        await cluster.advance(500);
+        if (held) {
+          await rng.pick(routers).runCommand("admin", { killAllSessions: [] });
+          await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "off" });
+        }
+        await cluster.wait(commit);
+        await r.runCommand("admin", { commitTransaction: 1, ...txn(txnSession, txnNumber) });
+      }
+      await cluster.advance(30_000);
     }
   },
 };

@@ -1,4 +1,4 @@
-import { Long } from "sessionsim";
+import type { Long } from "sessionsim";
 import type { Scenario } from "./scenario.js";
 import { advanceUntil, clock, includesSession, listedSessions, startSession } from "./helpers.js";
 

@@ -89,10 +89,14 @@ export const METRICS: readonly Metric[] = [
     unit: "ms",
     description: "mean virtual time from a session's first use by a client to its first upsert into config.system.sessions",
     compute(trace) {
+      // A session is first used when a node starts it or a client first sends its lsid.
       const firstUse = new Map<string, number>();
-      for (const u of clientUses(trace)) if (!firstUse.has(u.id)) firstUse.set(u.id, u.time);
-      for (const e of trace)
-        if (e.type === "session.start" && e.node.startsWith("mongos") && !firstUse.has(e.id)) firstUse.set(e.id, e.time);
+      const use = (id: string, time: number): void => {
+        const t = firstUse.get(id);
+        if (t === undefined || time < t) firstUse.set(id, time);
+      };
+      for (const u of clientUses(trace)) use(u.id, u.time);
+      for (const e of trace) if (e.type === "session.start") use(e.id, e.time);
       const delays: number[] = [];
       const seen = new Set<string>();
       for (const e of trace) {

@@ -108,7 +108,7 @@ export const aggregateCommand: CommandDefinition = {
     const stages = first === "$listSessions" ? tail : spec.pipeline;
     if (node.role === NodeRoles.mongos) {
       // Gather the matching documents from the targeted shards, then run the pipeline here.
-      const leadingMatch = stages.length > 0 && isDocument(stages[0].$match) ? (stages[0].$match as Document) : undefined;
+      const leadingMatch = stages.length > 0 && isDocument(stages[0].$match) ? (stages[0].$match) : undefined;
       const query = leadingMatch === undefined ? filter : { $and: [filter, leadingMatch] };
       return (function* (): Task<Document> {
         const docs = yield* gatherFromShards(node, op, ns, query);

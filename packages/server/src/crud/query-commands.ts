@@ -5,7 +5,6 @@ import { bsonTypeOf, isDocument, toNumber, type Document } from "../idl/bson-typ
 import { GENERIC_ARGUMENTS } from "../idl/generic-arguments.js";
 import { NodeRoles } from "../node/topology.js";
 import type { OperationContext } from "../node/operation-context.js";
-import type { ServerNode } from "../node/server-node.js";
 import type { CommandDefinition } from "../commands/command.js";
 import { canKillCursor, namespaceResource } from "../auth/index.js";
 import { lsidLabel } from "../cursors/cursor-manager.js";

@@ -1,4 +1,4 @@
-import { Long } from "bson";
+import type { Long } from "bson";
 import { spawn, wait, Future, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";

@@ -44,7 +44,7 @@ function traceSummary(request: CommandRequest): CommandRequest | undefined {
   for (const [field, value] of Object.entries(request.command))
     if (Array.isArray(value) && value.length > TRACE_BATCH_LIMIT) {
       summary ??= { ...request.command };
-      summary[field] = [...value.slice(0, 3), `... ${value.length - 3} more`];
+      summary[field] = [...(value as unknown[]).slice(0, 3), `... ${value.length - 3} more`];
     }
   return summary === undefined ? undefined : { ...request, command: summary };
 }
