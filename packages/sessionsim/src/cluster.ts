@@ -209,6 +209,18 @@ export class Cluster {
     this.kernel.trace.off(type, listener);
   }
 
+  /**
+   * Turns access control on for the running cluster, as a rolling restart with `--auth` does
+   * without downtime. Sessions created before stay in the caches but, having no owner, cannot be
+   * used afterwards: their `{id}` now names a different session (`id`, the caller's digest), and
+   * naming their `uid` explicitly is refused (DOCS-10552, reference §7).
+   */
+  enableAuth(): void {
+    this.checkUsable();
+    this.topology.shared.auth.enabled = true;
+    this.kernel.note("access control enabled on every node");
+  }
+
   /** Adds a narration line to the trace (shown in timelines and reports). */
   note(text: string): void {
     this.checkUsable();

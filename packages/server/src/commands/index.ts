@@ -34,6 +34,15 @@ import {
 } from "../sharding/cluster-commands.js";
 import { killOpCommand } from "../current-op/current-op.js";
 import { aggregateCommand } from "../crud/aggregate.js";
+import {
+  createRoleCommand,
+  createUserCommand,
+  dropUserCommand,
+  grantPrivilegesToRoleCommand,
+  grantRolesToUserCommand,
+  revokeRolesFromUserCommand,
+  usersInfoCommand,
+} from "../auth/user-management-commands.js";
 import { KILL_SESSIONS_COMMANDS } from "../kill/kill-sessions-commands.js";
 import {
   endSessionsCommand,
@@ -79,6 +88,13 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   createCommand,
   listCollectionsCommand,
   aggregateCommand,
+  createUserCommand,
+  dropUserCommand,
+  createRoleCommand,
+  grantRolesToUserCommand,
+  revokeRolesFromUserCommand,
+  grantPrivilegesToRoleCommand,
+  usersInfoCommand,
   // mongos routing
   clusterInsertCommand,
   clusterUpdateCommand,

@@ -1,0 +1,108 @@
+import { ErrorCodes, ServerError } from "../errors/index.js";
+import { FieldReader } from "../idl/parse.js";
+import { isDocument } from "../idl/bson-types.js";
+import { NodeRoles } from "../node/topology.js";
+import type { CommandDefinition } from "../commands/command.js";
+import type { OperationContext } from "../node/operation-context.js";
+import { parsePrivileges } from "./privilege.js";
+import type { RoleRef } from "./names.js";
+import type { UsersInfoArg } from "./user-directory.js";
+
+const ALL = [NodeRoles.mongos, NodeRoles.configsvr, NodeRoles.shardsvr] as const;
+
+/** The name a user-management command acts on (its first field), a non-empty string. */
+function subject(op: OperationContext): string {
+  const name = op.command[op.commandName];
+  if (typeof name !== "string" || name.length === 0)
+    throw new ServerError(ErrorCodes.BadValue, `${op.commandName} must be a non-empty string`);
+  return name;
+}
+
+/** A `roles` array: role names (on the command's database) or `{role, db}` documents. */
+function roleRefs(op: OperationContext): RoleRef[] {
+  const roles = new FieldReader(op.command, op.commandName).array("roles");
+  return roles.map((r, i) => {
+    if (typeof r === "string") return r;
+    if (isDocument(r) && typeof r.role === "string" && typeof r.db === "string") return { role: r.role, db: r.db };
+    throw new ServerError(ErrorCodes.BadValue, `roles.${i}: role must be either a string or an object with "role" and "db" fields`);
+  });
+}
+
+/**
+ * `createUser` (`src/mongo/db/commands/user_management_commands.cpp`): a user on the command's
+ * database. Users live in the cluster's one `admin.system.users` (every node reads it); the
+ * password is accepted and not modelled (connections are authenticated by `cluster.connect`).
+ */
+export const createUserCommand: CommandDefinition = {
+  name: "createUser",
+  on: ALL,
+  run: (op, node) => {
+    const user = subject(op);
+    const customData = new FieldReader(op.command, "createUser").document("customData", "optional");
+    node.shared.users.createUser({ user, db: op.db, roles: roleRefs(op), ...(customData === undefined ? {} : { customData }) });
+    return {};
+  },
+};
+
+/** `dropUser`. */
+export const dropUserCommand: CommandDefinition = {
+  name: "dropUser",
+  on: ALL,
+  run: (op, node) => {
+    node.shared.users.dropUser(subject(op), op.db);
+    return {};
+  },
+};
+
+/** `createRole` with `privileges` (cluster or namespace resources) and inherited `roles`. */
+export const createRoleCommand: CommandDefinition = {
+  name: "createRole",
+  on: ALL,
+  run: (op, node) => {
+    const role = subject(op);
+    const privileges = parsePrivileges(new FieldReader(op.command, "createRole").array("privileges"));
+    node.shared.users.createRole({ role, db: op.db, privileges, roles: roleRefs(op) });
+    return {};
+  },
+};
+
+/** `grantRolesToUser`. */
+export const grantRolesToUserCommand: CommandDefinition = {
+  name: "grantRolesToUser",
+  on: ALL,
+  run: (op, node) => {
+    node.shared.users.grantRolesToUser(subject(op), op.db, roleRefs(op));
+    return {};
+  },
+};
+
+/** `revokeRolesFromUser`. */
+export const revokeRolesFromUserCommand: CommandDefinition = {
+  name: "revokeRolesFromUser",
+  on: ALL,
+  run: (op, node) => {
+    node.shared.users.revokeRolesFromUser(subject(op), op.db, roleRefs(op));
+    return {};
+  },
+};
+
+/** `grantPrivilegesToRole`. */
+export const grantPrivilegesToRoleCommand: CommandDefinition = {
+  name: "grantPrivilegesToRole",
+  on: ALL,
+  run: (op, node) => {
+    const privileges = parsePrivileges(new FieldReader(op.command, "grantPrivilegesToRole").array("privileges"));
+    node.shared.users.grantPrivilegesToRole(subject(op), op.db, privileges);
+    return {};
+  },
+};
+
+/** `usersInfo`: `1`, a name, `{user, db}`, an array of those or `{forAllDBs: true}`; `showPrivileges`. */
+export const usersInfoCommand: CommandDefinition = {
+  name: "usersInfo",
+  on: ALL,
+  run: (op, node) => {
+    const showPrivileges = new FieldReader(op.command, "usersInfo").flag("showPrivileges") ?? false;
+    return { users: node.shared.users.usersInfo(op.db, op.command.usersInfo as UsersInfoArg, { showPrivileges }) };
+  },
+};
