@@ -12,6 +12,7 @@ import type { ServerTraceEvent } from "./trace-events.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import type { DurableState } from "./durable-state.js";
 import { CursorManager } from "../cursors/cursor-manager.js";
+import { formatBson } from "../storage/bson-format.js";
 import { ClusterClock } from "../cluster-time/cluster-clock.js";
 import { LogicalSessionCache } from "../session-cache/logical-session-cache.js";
 import { initializeOperationSessionInfo } from "../session/initialize-operation-session-info.js";
@@ -120,7 +121,7 @@ export class ServerNode implements Process {
         type: "cmd.reply",
         opId: op.opId,
         command: commandName,
-        db: String(request?.db),
+        db: typeof request?.db === "string" ? request.db : formatBson(request?.db),
         client: from,
         ok: final.ok === 1,
         ...(final.ok === 1 ? {} : { codeName: String(final.codeName), errmsg: String(final.errmsg) }),
@@ -146,7 +147,7 @@ export class ServerNode implements Process {
   private runCommand(op: OperationContext): Document | ReturnType<CommandDefinition["run"]> {
     const db = op.request.db;
     if (typeof db !== "string" || db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db))
-      throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid database name: '${String(db)}'`);
+      throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid database name: '${typeof db === "string" ? db : formatBson(db)}'`);
     gossipIn(this.clusterTime, this.now(), this.params.maxAcceptableLogicalClockDriftSecs, op.command);
     const def = this.findCommand(op.commandName);
     if (def === undefined) throw new ServerError(ErrorCodes.CommandNotFound, `no such command: '${op.commandName}'`);

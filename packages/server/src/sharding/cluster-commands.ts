@@ -8,6 +8,7 @@ import type { OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import type { CommandDefinition } from "../commands/command.js";
 import { runPipeline } from "../storage/pipeline.js";
+import { formatBson } from "../storage/bson-format.js";
 import { commandNamespace, collectionName, databaseName } from "../crud/namespace.js";
 import { statements, writeReply } from "../crud/write-commands.js";
 import { parseFind } from "../crud/query-commands.js";
@@ -146,7 +147,7 @@ export const enableShardingCommand: CommandDefinition = {
 function namespaceArgument(op: OperationContext, field: string): string {
   const ns = op.command[field];
   if (typeof ns !== "string" || !ns.includes(".") || ns.startsWith(".") || ns.endsWith("."))
-    throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
+    throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${typeof ns === "string" ? ns : formatBson(ns)}'`);
   return ns;
 }
 
@@ -165,7 +166,7 @@ export const shardCollectionCommand: CommandDefinition = {
     const key = r.document("key");
     for (const [f, v] of Object.entries(key))
       if (v !== 1 && v !== "hashed")
-        throw new ServerError(ErrorCodes.BadValue, `Unsupported shard key pattern. Pattern must either be a single hashed field, or a list of ascending fields: { ${f}: ${String(v)} }`);
+        throw new ServerError(ErrorCodes.BadValue, `Unsupported shard key pattern. Pattern must either be a single hashed field, or a list of ascending fields: { ${f}: ${formatBson(v)} }`);
     if (Object.values(key).includes("hashed")) throw new ServerError(ErrorCodes.BadValue, "hashed shard keys are not modelled by sessionsim");
     if (ns === "config.system.sessions" && op.request.internal !== true)
       throw new ServerError(ErrorCodes.IllegalOperation, "can't shard config.system.sessions: only the config server creates it");
