@@ -31,3 +31,4 @@ export * from "./coverage.js";
 export * from "./fuzz/bson.js";
 export * from "./fuzz/templates.js";
 export * from "./fuzz/fuzzer.js";
+export * from "./access-control.js";

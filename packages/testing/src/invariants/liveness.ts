@@ -134,28 +134,36 @@ export const endedSessionsRemoved: LivenessInvariant = {
   kind: "liveness",
   name: "ended-sessions-removed",
   description:
-    "A session ended with endSessions is absent from config.system.sessions after the next successful refresh of the node that received endSessions, unless it was used again or another node's pending refresh legitimately re-upserts it.",
+    "A session ended with endSessions is absent from config.system.sessions after the next refresh of the node that received endSessions whose removal step succeeded, unless it was used again or another node's pending refresh legitimately re-upserts it.",
   after: (ctx) => ctx.logicalSessionRefreshMillis + ctx.slackMs,
   check: async (run) => {
     if (run.ctx.shards === 0) return [];
-    const refreshes = new Map<string, { start: TraceEvent; end?: TraceEvent }[]>();
-    const open = new Map<string, { start: TraceEvent; end?: TraceEvent }>();
+    /** Per node, its refresh windows; overlapping ones (refreshLogicalSessionCacheNow during a periodic refresh) are tainted. */
+    type RefreshWindow = { start: TraceEvent; end?: TraceEvent; tainted: boolean };
+    const refreshes = new Map<string, RefreshWindow[]>();
+    const open = new Map<string, RefreshWindow[]>();
     for (const e of run.trace) {
       const t = e.type as string;
       if (t === "refresh.start") {
-        const w = { start: e };
-        open.set(e.node, w);
+        const w: RefreshWindow = { start: e, tainted: false };
+        let o = open.get(e.node);
+        if (o === undefined) open.set(e.node, (o = []));
+        if (o.length > 0) {
+          w.tainted = true;
+          for (const x of o) x.tainted = true;
+        }
+        o.push(w);
         let l = refreshes.get(e.node);
         if (l === undefined) refreshes.set(e.node, (l = []));
         l.push(w);
       } else if (t === "refresh.end") {
-        const w = open.get(e.node);
+        const w = open.get(e.node)?.shift();
         if (w !== undefined) w.end = e;
-        open.delete(e.node);
       } else if (e.type === "node.crash") open.delete(e.node);
     }
-    const good = (w: { end?: TraceEvent }): boolean =>
-      w.end !== undefined && field(w.end, "ok") === true && (Number(field(w.end, "failed") ?? 0) === 0);
+    /** A refresh that certainly flushed the node's cache (it alone ran, and every upsert succeeded). */
+    const good = (w: RefreshWindow): boolean =>
+      !w.tainted && w.end !== undefined && field(w.end, "ok") === true && Number(field(w.end, "failed") ?? 0) === 0;
     const crashes = crashesOf(run);
     const uses = sessionUses(run);
     const deliveries: { key: string; node: string; seq: number; replied: number }[] = [];
@@ -169,7 +177,10 @@ export const endedSessionsRemoved: LivenessInvariant = {
       const reply = r.replies.find((x) => x.type === "cmd.reply" && x.ok);
       if (reply === undefined) continue;
       const n = r.to;
-      const w = (refreshes.get(n) ?? []).find((x) => x.start.seq > reply.seq && good(x));
+      // The refresh that removed the ended sessions: the first one whose removal step succeeded
+      // (`ended` > 0; with the [M] partial-failure refresh that can be a refresh reporting an error).
+      const removed = (x: RefreshWindow): boolean => x.end !== undefined && Number(field(x.end, "ended") ?? 0) > 0;
+      const w = (refreshes.get(n) ?? []).find((x) => x.start.seq > reply.seq && removed(x));
       if (w === undefined) continue;
       if ((crashes.get(n) ?? []).some((s) => s > reply.seq && s < w.end!.seq)) continue;
       for (const key of sessionsNamedBy(r, run.ctx.auth)) {

@@ -229,7 +229,8 @@ export const txnNumberMonotone: SafetyInvariant = {
       if (field(e, "reason") === "refreshFromStorage") {
         // The session's state was reloaded from config.transactions: only durable numbers survive.
         // (The reaper may delete the config.transactions entry of a session idle that long.)
-        const reapable = t.txnNumber < 0 && prev !== undefined && e.time - prev.time >= reapAfterMs;
+        // (config.transactions' lastWriteDate is the last durable write's time.)
+        const reapable = t.txnNumber < 0 && prev?.durable !== undefined && e.time - prev.durable.e.time >= reapAfterMs - 1000;
         if (prev?.durable !== undefined && t.txnNumber < prev.durable.n && !reapable)
           report({
             message: `${t.node}: session ${t.lsidId} reloaded txnNumber ${t.txnNumber} from storage, below its durable ${prev.durable.n}`,

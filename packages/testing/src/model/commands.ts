@@ -150,11 +150,12 @@ export class RefreshNowCommand extends Base {
   }
 }
 
-/** `startTransaction(s1, 2 shards)@mongos0`: a transaction writing on one or two shards. */
-export class StartTransactionCommand extends Base {
+/** `transaction(s1, 2 shards, commit)@mongos0`: a transaction writing on one or two shards, then committed, aborted or left open. */
+export class TransactionCommand extends Base {
   constructor(
     readonly slot: string,
     readonly shards: number,
+    readonly end: "commit" | "abort" | "open",
     readonly node: NodeRef,
     readonly user: WorkloadUser,
   ) {
@@ -164,10 +165,10 @@ export class StartTransactionCommand extends Base {
     return m.shards > 0;
   }
   protected exec(sys: SimSystem): Promise<void> {
-    return sys.startTransaction(this.slot, this.user, this.shards, this.node);
+    return sys.transaction(this.slot, this.user, this.shards, this.node, this.end);
   }
   toString(): string {
-    return `startTransaction(${this.slot}, ${this.shards} shard${this.shards === 1 ? "" : "s"})@${this.node}${as(this.user)}`;
+    return `transaction(${this.slot}, ${this.shards} shard${this.shards === 1 ? "" : "s"}, ${this.end})@${this.node}${as(this.user)}`;
   }
 }
 
@@ -391,6 +392,32 @@ export class RefreshFailureCommand extends Base {
   }
 }
 
+/**
+ * `killDuringPrepare(s1, killAllSessions([])@mongos1, hangBeforeWritingDecision)`: a kill while a
+ * cross-shard commit is held between prepare and decision by a coordinator failpoint.
+ */
+export class KillDuringPrepareCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly user: WorkloadUser,
+    readonly form: KillForm,
+    readonly node: NodeRef,
+    readonly killer: WorkloadUser,
+    readonly failpoint: string,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards >= 2;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.killDuringPrepare(this.slot, this.user, this.form, this.node, this.killer, this.failpoint);
+  }
+  toString(): string {
+    return `killDuringPrepare(${this.slot}${as(this.user)}, ${describeKill(this.form, this.slot)}@${this.node}${as(this.killer)}, ${this.failpoint})`;
+  }
+}
+
 // ---- arbitraries -------------------------------------------------------------------------------
 
 /** Which faults a run may inject. */
@@ -444,13 +471,17 @@ export function workloadCommands(shape: ClusterShape, options: CommandArbOptions
     anyNode.map((node) => new RefreshNowCommand(node)),
     fc.constantFrom(1_000, 10_000, 60_000, 60_000, 300_000, 300_000, 600_000, 1_800_000).map((ms) => new AdvanceCommand(ms)),
   ];
+  const transaction = fc
+    .tuple(slot, fc.integer({ min: 1, max: Math.min(2, Math.max(1, shape.shards)) }), fc.constantFrom<"commit" | "abort" | "open">("commit", "commit", "commit", "abort", "open"), mongos, user)
+    .map(([s, k, e, m, u]): SimCommand => new TransactionCommand(s, k, e, m, u));
   if (shape.shards > 0)
     arbs.push(
       fc.tuple(fc.constantFrom<CrudOp>("insert", "find", "update", "delete", "count"), fc.option(slot, { freq: 4 }), dataNode, user).map(
         ([op, s, node, u]) => new CrudCommand(op, s ?? undefined, node, u),
       ),
       fc.tuple(slot, user).map(([s, u]) => new GetMoreCommand(s, u)),
-      fc.tuple(slot, fc.integer({ min: 1, max: Math.min(2, shape.shards) }), mongos, user).map(([s, k, m, u]) => new StartTransactionCommand(s, k, m, u)),
+      transaction,
+      transaction,
       fc.tuple(fc.constantFrom<"commitTransaction" | "abortTransaction">("commitTransaction", "commitTransaction", "abortTransaction"), slot, mongos, user).map(
         ([k, s, m, u]) => new EndTransactionCommand(k, s, m, u),
       ),
@@ -485,11 +516,19 @@ export function faultCommands(shape: ClusterShape, level: FaultLevel): fc.Arbitr
   if (level === "crash" || level === "all")
     arbs.push(anyNode.map((node) => new CrashCommand(node)), anyNode.map((node) => new RestartCommand(node)));
   if (level === "all") {
+    if (shape.shards >= 2) {
+      const user = pickUser(shape, {});
+      arbs.push(
+        fc
+          .tuple(fc.constantFrom("s1", "s2", "s3", "s4"), user, fc.constantFrom(...KILL_FORMS), anyNode, user, fc.constantFrom("hangBeforeWritingDecision", "hangBeforeSendingCommitDecision"))
+          .map(([s, u, f, node, k, fp]) => new KillDuringPrepareCommand(s, u, f, node, k, fp)),
+      );
+    }
     arbs.push(fc.tuple(anyNode, fc.constantFrom(-120_000, -30_000, -1_000, 0, 1_000, 30_000, 120_000)).map(([node, o]) => new ClockCommand(node, o)));
     if (shape.shards > 0) {
       const shard = fc.constantFrom(...n.shards);
       arbs.push(
-        fc.tuple(shard, fc.constantFrom(...COORDINATOR_FAILPOINTS), fc.boolean()).map(([node, name, on]) => new FailpointCommand(node, name, on)),
+        fc.tuple(shard, fc.constantFrom(...COORDINATOR_FAILPOINTS), fc.constantFrom(true, true, true, false)).map(([node, name, on]) => new FailpointCommand(node, name, on)),
         fc.tuple(fc.constantFrom(...n.shards, "config0" as NodeRef), fc.constantFrom(1, 3, 10), fc.constantFrom(6, 64, 91, 11602)).map(([node, t, c]) => new RefreshFailureCommand(node, t, c)),
       );
     }

@@ -176,8 +176,18 @@ export class SimSystem {
     return sessionKey(this.slot(slot, user).idHex, uidHex(sessionUid(this.ctx.auth, this.userRef(user))));
   }
 
-  private lsid(slot: string, user: WorkloadUser): Document {
+  /** The lsid (`{id}`) a client sends for `slot` of `user`. */
+  lsidOf(slot: string, user: WorkloadUser): Document {
     return { id: this.slot(slot, user).id };
+  }
+
+  private lsid(slot: string, user: WorkloadUser): Document {
+    return this.lsidOf(slot, user);
+  }
+
+  /** The next txnNumber the client side uses on `slot` of `user` (and reserves it). */
+  nextTxnNumber(slot: string, user: WorkloadUser): number {
+    return this.txnState(this.key(slot, user)).next++;
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -319,7 +329,8 @@ export class SimSystem {
         cmd = { update: coll, updates: [{ q: { _id: 1 }, u: { $inc: { v: 1 } } }], ...lsid };
         break;
       case "delete":
-        cmd = { delete: coll, deletes: [{ q: { _id: this.docIds - 1 }, limit: 1 }], ...lsid };
+        // Never a transaction's document: the data checks count those.
+        cmd = { delete: coll, deletes: [{ q: { _id: this.docIds - 1, txn: { $exists: false } }, limit: 1 }], ...lsid };
         break;
       case "count":
         cmd = { count: coll, query: {}, ...lsid };
@@ -354,8 +365,12 @@ export class SimSystem {
     return t;
   }
 
-  /** Starts a transaction on `slot` writing one document on each of `shards` shards. */
-  async startTransaction(slot: string, user: WorkloadUser, shardsWanted: number, node: NodeRef): Promise<void> {
+  /**
+   * A transaction on `slot` writing one document on each of `shards` shards, then committed,
+   * aborted or left open (`end`). A commit waits at most 5 s of virtual time for its reply (a
+   * coordinator held by a failpoint keeps it going in the background).
+   */
+  async transaction(slot: string, user: WorkloadUser, shardsWanted: number, node: NodeRef, end: "commit" | "abort" | "open"): Promise<void> {
     const key = this.key(slot, user);
     const t = this.txnState(key);
     const txnNumber = t.next++;
@@ -365,15 +380,25 @@ export class SimSystem {
     const base = { lsid: this.lsid(slot, user), txnNumber: Long.fromNumber(txnNumber), autocommit: false };
     const exp = (): Expectation => ({ kind: "use", keys: [key] });
     const outcomes: string[] = [];
+    let started = true;
     for (let i = 0; i < of; i++) {
       const id = this.docIds++;
       const doc = { _id: i === 0 ? -id : id, txn: tag, of };
       const cmd = { insert: DATA_COLL, documents: [doc], ...base, ...(i === 0 ? { startTransaction: true } : {}) };
       const r = await this.runBounded(node, user, DATA_DB, cmd, exp(), `txn ${tag}`, 60_000);
       outcomes.push(this.outcome(r));
-      if (r === "pending" || r instanceof NetworkError || r.ok !== 1) break;
+      if (r === "pending" || r instanceof NetworkError || r.ok !== 1) {
+        started = false;
+        break;
+      }
     }
-    this.note(`startTransaction(${slot}, ${of} shard${of === 1 ? "" : "s"}, txn ${txnNumber})@${node}${as(user)}`, outcomes.join(", "));
+    if (started && end !== "open") {
+      const kind = end === "commit" ? "commitTransaction" : "abortTransaction";
+      const r = await this.runBounded(node, user, "admin", { [kind]: 1, ...base }, exp(), `${kind} ${slot}`, 5_000);
+      outcomes.push(`${end} ${this.outcome(r)}`);
+      if (r !== "pending") t.open = undefined;
+    }
+    this.note(`transaction(${slot}, ${of} shard${of === 1 ? "" : "s"}, txn ${txnNumber}, ${end})@${node}${as(user)}`, outcomes.join(", "));
   }
 
   /** commitTransaction (or abortTransaction) of `slot`'s open transaction; waits at most 5 s. */
@@ -385,6 +410,21 @@ export class SimSystem {
     const r = await this.runBounded(node, user, "admin", cmd, { kind: "use", keys: [key] }, `${kind} ${slot}`, 5_000);
     if (r !== "pending") t.open = undefined;
     this.note(`${kind}(${slot}, txn ${txnNumber})@${node}${as(user)}`, r);
+  }
+
+  /**
+   * A kill while a cross-shard commit is held between prepare and decision: the coordinator shard
+   * (`shard0`, the first one the transaction targets) is stopped by a failpoint, the transaction
+   * commits (and waits), the kill runs, the failpoint is turned off.
+   */
+  async killDuringPrepare(slot: string, user: WorkloadUser, form: KillForm, node: NodeRef, killer: WorkloadUser, failpoint: string): Promise<void> {
+    if (this.shards < 2) return;
+    await this.failpoint("shard0", failpoint, "alwaysOn");
+    this.log.push(`failpoint(shard0, ${failpoint})`);
+    await this.transaction(slot, user, 2, "mongos0", "commit");
+    await this.kill(form, node, killer, slot);
+    await this.failpoint("shard0", failpoint, "off");
+    this.log.push(`failpoint(shard0, ${failpoint}, off)`);
   }
 
   /**

@@ -1,0 +1,91 @@
+// Reproductions, replay and determinism of the standard property; coverage declarations.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ALL_INVARIANTS,
+  CaseFailure,
+  checkStandard,
+  CoverageTracker,
+  formatReproduction,
+  parseReproduction,
+  type CaseResult,
+  type SafetyInvariant,
+} from "@sessionsim/testing";
+
+/** A deliberately wrong invariant: "nobody ever kills all sessions". */
+const noKillAll: SafetyInvariant = {
+  kind: "safety",
+  name: "planted-no-kill-all",
+  description: "planted for the test",
+  start: () => (e, index, report) => {
+    if (e.type === "cmd.reply" && e.ok && index.lastRequest?.name === "killAllSessions" && index.lastRequest.fromClient)
+      report({ message: `${e.node} answered killAllSessions`, time: e.time, node: e.node, events: [index.lastRequest.sendEvent, e] });
+  },
+};
+
+void describe("reproduction lines", () => {
+  void test("format and parse round-trip", () => {
+    const r = { seed: 42, path: "3:1:0", faults: "all" as const, commands: 100, shards: 2, mongos: 2, auth: true, replayPath: "AB:C" };
+    const line = formatReproduction(r);
+    assert.equal(line, "sessionsim replay 'seed=42;path=3:1:0;faults=all;cmds=100;shards=2;mongos=2;auth=true;replay=AB:C'");
+    assert.deepEqual(parseReproduction(line), r);
+    assert.deepEqual(parseReproduction("seed=7;path=0;faults=none"), { seed: 7, path: "0", faults: "none", commands: 100, shards: 2, mongos: 2 });
+    assert.throws(() => parseReproduction("path=1"), /seed/);
+    assert.throws(() => parseReproduction("seed=1;faults=lots"), /fault level/);
+  });
+
+  void test("a failure shrinks to one line that replays the same scenario and violation", async () => {
+    const invariants = [...ALL_INVARIANTS, noKillAll];
+    const first = await checkStandard({ seed: 3, numRuns: 30, faults: "network", commands: 40, invariants });
+    assert.ok(first.failed, "the planted invariant should fail");
+    assert.ok(first.reproduction !== undefined);
+    assert.ok(first.error instanceof CaseFailure);
+    assert.ok(first.error.result.violations.some((v) => v.invariant === "planted-no-kill-all"));
+    const scenario = first.scenario ?? [];
+    assert.ok(scenario.some((l) => l.includes("killAllSessions")), scenario.join("\n"));
+    // Shrunk: the scenario is short.
+    assert.ok(scenario.filter((l) => !l.includes("advance(")).length <= 3, scenario.join("\n"));
+    const repro = parseReproduction(first.reproduction);
+    let replayed: CaseResult | undefined;
+    const again = await checkStandard({
+      seed: repro.seed,
+      path: repro.path,
+      endOnFailure: true,
+      faults: repro.faults,
+      commands: repro.commands,
+      ...(repro.replayPath === undefined ? {} : { replayPath: repro.replayPath }),
+      invariants,
+      hash: true,
+      onResult: (_c, r) => (replayed = r),
+    });
+    assert.ok(again.failed);
+    assert.deepEqual(replayed?.log, scenario);
+  });
+
+  void test("determinism self-check passes on the simulator; equal seeds give equal traces", async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await checkStandard({ seed: 11, numRuns: 2, faults: "all", commands: 30, hash: true, onResult: (_c, x) => hashes.push(x.traceHash) });
+      assert.ok(!r.failed, r.reproduction);
+    }
+    assert.equal(hashes.length, 4);
+    assert.deepEqual(hashes.slice(0, 2), hashes.slice(2));
+    const d = await checkStandard({ seed: 12, numRuns: 2, faults: "all", commands: 30, determinismCheck: true });
+    assert.ok(!d.failed, d.reproduction);
+  });
+});
+
+void describe("coverage", () => {
+  void test("patterns with wildcards; required states reported when never reached", async () => {
+    const cov = new CoverageTracker().require("mongos/*/none/*", "shard/*/prepared/kill-pending", "nowhere/x/y/z");
+    const r = await checkStandard({ seed: 5, numRuns: 2, faults: "none", commands: 30, coverage: cov });
+    assert.ok(!r.failed, r.reproduction);
+    assert.ok(cov.runs >= 2);
+    assert.ok(cov.reached("mongos/*/none/*"));
+    assert.ok(cov.missing().includes("nowhere/x/y/z"));
+    assert.match(cov.format(), /never reached \(required\): .*nowhere\/x\/y\/z/);
+    const other = new CoverageTracker();
+    other.merge({ counts: cov.toJSON(), runs: cov.runs });
+    assert.deepEqual(other.toJSON(), cov.toJSON());
+  });
+});
