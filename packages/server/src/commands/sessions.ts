@@ -1,3 +1,4 @@
+import { GENERIC_ARGUMENTS } from "../idl/generic-arguments.js";
 import type { Task } from "@sessionsim/kernel";
 import { ErrorCodes } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";
@@ -15,31 +16,7 @@ import type { CommandDefinition } from "./command.js";
 
 const ALL = [NodeRoles.mongos, NodeRoles.configsvr, NodeRoles.shardsvr] as const;
 
-/**
- * Fields any command accepts (`generic_argument.idl`); the strict session commands refuse others
- * with 40415.
- */
-const GENERIC_ARGUMENTS: ReadonlySet<string> = new Set([
-  "$db",
-  "lsid",
-  "txnNumber",
-  "txnRetryCounter",
-  "autocommit",
-  "startTransaction",
-  "readConcern",
-  "writeConcern",
-  "maxTimeMS",
-  "comment",
-  "$clusterTime",
-  "$readPreference",
-  "$audit",
-  "$client",
-  "apiVersion",
-  "apiStrict",
-  "apiDeprecationErrors",
-  "mayBypassWriteBlocking",
-]);
-
+/** The strict session commands refuse fields other than the generic arguments with 40415. */
 function checkStrict(commandName: string, cmd: Document): void {
   for (const f of Object.keys(cmd).slice(1))
     if (!GENERIC_ARGUMENTS.has(f) && cmd[f] !== undefined) throw unknownField(`${commandName}.${f}`);

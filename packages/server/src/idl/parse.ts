@@ -1,6 +1,6 @@
 import { Binary, Long, UUID } from "bson";
 import { ErrorCodes, ServerError } from "../errors/index.js";
-import { bsonTypeOf, isDocument, toNumber, type BsonTypeName, type Document } from "./bson-types.js";
+import { bsonTypeOf, isDocument, toNumber, type Document } from "./bson-types.js";
 
 /**
  * A small IDL-style field parser producing MongoDB's own parse errors (`idl_parser.cpp`):
@@ -38,7 +38,7 @@ export class FieldReader {
     return this.doc[f] !== undefined;
   }
 
-  private typed<T>(f: string, types: readonly BsonTypeName[], expected: string, required: boolean): T | undefined {
+  private typed<T>(f: string, types: readonly string[], expected: string, required: boolean): T | undefined {
     const v = this.doc[f];
     if (v === undefined) {
       if (required) throw missingField(this.path(f));
