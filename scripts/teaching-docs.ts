@@ -20,10 +20,14 @@ for (const scenario of SCENARIOS.filter((s) => s.name !== "research-load")) {
   const imgDir = join(root, "img", scenario.name);
   const written = await writeReport(trace, { svgDir: imgDir, title: scenario.title });
   const pictures = written.filter((f) => f.endsWith(".svg")).map((f) => f.slice(root.length + 1));
-  const notes = trace.filter((e) => e.type === "note").map((e) => `- \`${formatTime(e.time)}\` ${e.type === "note" ? e.text.trim() : ""}`);
+  const notes = trace
+    .filter((e) => e.type === "note")
+    .map((e) => `- \`${formatTime(e.time)}\` ${e.type === "note" ? e.text.trim() : ""}`);
   // At most two answers of each kind, the kill and cursor questions first.
   const all = explain(trace);
-  const kinds = [...new Set(all.map((w) => w.kind))].sort((a, b) => (a === "notListed" ? 1 : 0) - (b === "notListed" ? 1 : 0));
+  const kinds = [...new Set(all.map((w) => w.kind))].sort(
+    (a, b) => (a === "notListed" ? 1 : 0) - (b === "notListed" ? 1 : 0),
+  );
   const whys = kinds.flatMap((k) => all.filter((w) => w.kind === k).slice(0, 2)).slice(0, 5);
   const page = [
     `# ${scenario.title}`,
@@ -76,7 +80,7 @@ writeFileSync(
     "# Teaching guide: how MongoDB's logical sessions behave",
     "",
     "One page per scenario: the behaviour, where it comes from in MongoDB's source or manual, the",
-    "narrated run, the report's answers to \"why?\", and the pictures (sequence diagram, per-node",
+    'narrated run, the report\'s answers to "why?", and the pictures (sequence diagram, per-node',
     "timelines, `config.system.sessions` size). Every page is generated from a real run:",
     "`pnpm docs:teaching` regenerates them all.",
     "",

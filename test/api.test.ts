@@ -49,7 +49,8 @@ function body(reply: Document | undefined): Document | undefined {
   return rest;
 }
 
-const admin = async (conn: Connection, command: Document): Promise<Document> => body(await conn.runCommand("admin", command))!;
+const admin = async (conn: Connection, command: Document): Promise<Document> =>
+  body(await conn.runCommand("admin", command))!;
 
 // ---- starting a cluster and naming nodes --------------------------------------------------------
 

@@ -10,7 +10,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Binary, Cluster, type Document } from "sessionsim";
 
-const NO_AUTH_UID = new Binary(Buffer.from("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "hex"), 0);
+const NO_AUTH_UID = new Binary(
+  Buffer.from("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "hex"),
+  0,
+);
 const local = (reply: Document) => (reply.cursor as { firstBatch: Document[] }).firstBatch;
 
 void describe("user management and turning auth on", () => {
@@ -23,11 +26,20 @@ void describe("user management and turning auth on", () => {
     const badRole = await root.runCommand("test", { createUser: "carol", pwd: "x", roles: ["noSuchRole"] });
     assert.deepEqual([badRole.ok, badRole.codeName], [0, "RoleNotFound"]);
     assert.equal(
-      (await root.runCommand("admin", { createRole: "killer", privileges: [{ resource: { cluster: true }, actions: ["killAnySession"] }], roles: [] })).ok,
+      (
+        await root.runCommand("admin", {
+          createRole: "killer",
+          privileges: [{ resource: { cluster: true }, actions: ["killAnySession"] }],
+          roles: [],
+        })
+      ).ok,
       1,
     );
     await root.runCommand("test", { createUser: "bob", pwd: "x", roles: [] });
-    assert.equal((await root.runCommand("test", { grantRolesToUser: "bob", roles: [{ role: "killer", db: "admin" }] })).ok, 1);
+    assert.equal(
+      (await root.runCommand("test", { grantRolesToUser: "bob", roles: [{ role: "killer", db: "admin" }] })).ok,
+      1,
+    );
     const info = await root.runCommand("test", { usersInfo: "bob" });
     assert.deepEqual((info.users as Document[])[0].roles, [{ role: "killer", db: "admin" }]);
 
@@ -45,17 +57,40 @@ void describe("user management and turning auth on", () => {
   });
 
   void test("sessions started before auth was enabled cannot be used after (DOCS-10552)", async () => {
-    const c = await Cluster.start({ seed: 12, users: [{ user: "alice", db: "test", roles: [{ role: "readWrite", db: "test" }, { role: "clusterMonitor", db: "admin" }] }] });
+    const c = await Cluster.start({
+      seed: 12,
+      users: [
+        {
+          user: "alice",
+          db: "test",
+          roles: [
+            { role: "readWrite", db: "test" },
+            { role: "clusterMonitor", db: "admin" },
+          ],
+        },
+      ],
+    });
     const before = await c.connect(c.mongos()).runCommand("admin", { startSession: 1 });
     const id = (before.id as Document).id;
     c.enableAuth();
     const alice = c.connect(c.mongos(), { user: "alice", db: "test" });
     const spoof = await alice.runCommand("admin", { refreshSessions: [{ id, uid: NO_AUTH_UID }] });
-    assert.deepEqual([spoof.ok, spoof.codeName, spoof.errmsg], [0, "Unauthorized", "Unauthorized to set user digest in LogicalSessionId"]);
+    assert.deepEqual(
+      [spoof.ok, spoof.codeName, spoof.errmsg],
+      [0, "Unauthorized", "Unauthorized to set user digest in LogicalSessionId"],
+    );
     // Naming only the id addresses alice's own session with that id: a different session.
     assert.equal((await alice.runCommand("admin", { refreshSessions: [{ id }] })).ok, 1);
-    const all = local(await alice.runCommand("admin", { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: {} }));
-    const same = all.filter((d) => ((d._id as Document).id as Binary).toString("hex") === (id as Binary).toString("hex"));
+    const all = local(
+      await alice.runCommand("admin", {
+        aggregate: 1,
+        pipeline: [{ $listLocalSessions: { allUsers: true } }],
+        cursor: {},
+      }),
+    );
+    const same = all.filter(
+      (d) => ((d._id as Document).id as Binary).toString("hex") === (id as Binary).toString("hex"),
+    );
     assert.equal(same.length, 2, "the unowned session and alice's session share the id but not the uid");
     assert.deepEqual(same.map((d) => d.user ?? null).sort(), ["alice@test", null].sort());
     await c.stop();

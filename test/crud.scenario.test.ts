@@ -25,8 +25,15 @@ void describe("CRUD through mongos and on shards", () => {
     assert.equal(errs.length, 1);
     assert.equal(errs[0].index, 1);
     assert.equal(errs[0].code, 11000);
-    assert.match(String(errs[0].errmsg), /^E11000 duplicate key error collection: test.x index: _id_ dup key: \{ _id: 1 \}/);
-    const unordered = await conn.runCommand("test", { insert: "x", documents: [{ _id: 1 }, { _id: 3 }], ordered: false });
+    assert.match(
+      String(errs[0].errmsg),
+      /^E11000 duplicate key error collection: test.x index: _id_ dup key: \{ _id: 1 \}/,
+    );
+    const unordered = await conn.runCommand("test", {
+      insert: "x",
+      documents: [{ _id: 1 }, { _id: 3 }],
+      ordered: false,
+    });
     assert.equal(unordered.n, 1);
     assert.equal((unordered.writeErrors as Doc[])[0].index, 0);
     const all = await conn.runCommand("test", { find: "x", filter: {}, sort: { _id: 1 } });
@@ -47,7 +54,10 @@ void describe("CRUD through mongos and on shards", () => {
     assert.ok(more.id.equals(first.id));
     const killed = await conn.runCommand("test", { killCursors: "x", cursors: [first.id, Long.fromNumber(12345)] });
     assert.deepEqual(
-      { killed: (killed.cursorsKilled as Long[]).map(String), notFound: (killed.cursorsNotFound as Long[]).map(String) },
+      {
+        killed: (killed.cursorsKilled as Long[]).map(String),
+        notFound: (killed.cursorsNotFound as Long[]).map(String),
+      },
       { killed: [first.id.toString()], notFound: ["12345"] },
     );
     assert.deepEqual(killed.cursorsAlive, []);
@@ -70,13 +80,21 @@ void describe("CRUD through mongos and on shards", () => {
     const primary = (await count(0)) === 4 ? 0 : 1;
     assert.equal(await count(primary), 4);
     const other = 1 - primary;
-    assert.equal((await conn.runCommand("admin", { moveChunk: "test.y", find: { k: 10 }, to: c.shardName(other) })).ok, 1);
+    assert.equal(
+      (await conn.runCommand("admin", { moveChunk: "test.y", find: { k: 10 }, to: c.shardName(other) })).ok,
+      1,
+    );
     assert.equal(await count(primary), 2);
     assert.equal(await count(other), 2);
-    const sorted = cursorOf(await conn.runCommand("test", { find: "y", filter: {}, sort: { k: -1 }, projection: { _id: 0 } }));
+    const sorted = cursorOf(
+      await conn.runCommand("test", { find: "y", filter: {}, sort: { k: -1 }, projection: { _id: 0 } }),
+    );
     assert.deepEqual(sorted.firstBatch, [{ k: 30 }, { k: 20 }, { k: 5 }, { k: 1 }]);
     // A targeted update touches one shard; a multi update reaches both.
-    const multi = await conn.runCommand("test", { update: "y", updates: [{ q: {}, u: { $inc: { v: 1 } }, multi: true }] });
+    const multi = await conn.runCommand("test", {
+      update: "y",
+      updates: [{ q: {}, u: { $inc: { v: 1 } }, multi: true }],
+    });
     assert.deepEqual([multi.n, multi.nModified], [4, 4]);
     await c.stop();
   });
@@ -92,9 +110,16 @@ void describe("CRUD through mongos and on shards", () => {
     const other = await shard.runCommand("test", { insert: "b", documents: [{}] });
     assert.equal(other.ok, 1, "a different namespace is not affected");
     const failed = await shard.runCommand("test", { insert: "a", documents: [{}] });
-    assert.deepEqual([failed.ok, failed.code, failed.codeName, failed.errmsg], [0, 91, "ShutdownInProgress", "Failing command via 'failCommand' failpoint"]);
+    assert.deepEqual(
+      [failed.ok, failed.code, failed.codeName, failed.errmsg],
+      [0, 91, "ShutdownInProgress", "Failing command via 'failCommand' failpoint"],
+    );
     assert.equal((await shard.runCommand("test", { insert: "a", documents: [{}] })).ok, 1, "times: 1 is used up");
-    await shard.runCommand("admin", { configureFailPoint: "failCommand", mode: "alwaysOn", data: { failCommands: ["ping"], closeConnection: true } });
+    await shard.runCommand("admin", {
+      configureFailPoint: "failCommand",
+      mode: "alwaysOn",
+      data: { failCommands: ["ping"], closeConnection: true },
+    });
     await assert.rejects(shard.runCommand("admin", { ping: 1 }), NetworkError);
     await c.stop();
   });
@@ -105,7 +130,11 @@ void describe("CRUD through mongos and on shards", () => {
     const sleeping = shard.send("admin", { sleep: 1, secs: 60, lock: "none" });
     await c.advance(100);
     const ops = cursorOf(
-      await shard.runCommand("admin", { aggregate: 1, pipeline: [{ $currentOp: { allUsers: true } }, { $match: { "command.sleep": 1 } }], cursor: {} }),
+      await shard.runCommand("admin", {
+        aggregate: 1,
+        pipeline: [{ $currentOp: { allUsers: true } }, { $match: { "command.sleep": 1 } }],
+        cursor: {},
+      }),
     ).firstBatch as Doc[];
     assert.equal(ops.length, 1);
     assert.equal(ops[0].killPending, false);
@@ -139,7 +168,10 @@ void describe("CRUD through mongos and on shards", () => {
         assert.equal(errCode, code, `${node} ${JSON.stringify(cmd)} → ${JSON.stringify(r)}`);
       }
     }
-    assert.deepEqual(c.trace().filter((e) => e.type === "node.bug"), []);
+    assert.deepEqual(
+      c.trace().filter((e) => e.type === "node.bug"),
+      [],
+    );
     await c.stop();
   });
 });

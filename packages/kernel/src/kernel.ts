@@ -480,7 +480,12 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
           if (replied || !target.up || target.incarnation !== d.incarnation || sender === undefined) return;
           replied = true;
           const closed = body === CLOSE_CONNECTION;
-          this.transmit(target, from, { k: "res", id: envelope.id, body: closed ? undefined : body, closed }, `${label}:reply`);
+          this.transmit(
+            target,
+            from,
+            { k: "res", id: envelope.id, body: closed ? undefined : body, closed },
+            `${label}:reply`,
+          );
         });
         return;
       }

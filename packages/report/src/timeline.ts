@@ -78,7 +78,10 @@ export function formatTimeline(events: readonly TraceEvent[], options: TimelineO
         line(e.time, p.fault(`${e.node.padEnd(9)} failpoint ${e.name} → ${JSON.stringify(e.mode)}`));
         break;
       case "session.start":
-        line(e.time, `${e.node.padEnd(9)} + session ${e.id.slice(0, 8)}${e.user === undefined ? "" : ` (${e.user})`} in its cache`);
+        line(
+          e.time,
+          `${e.node.padEnd(9)} + session ${e.id.slice(0, 8)}${e.user === undefined ? "" : ` (${e.user})`} in its cache`,
+        );
         break;
       case "refresh.end":
         line(
@@ -89,7 +92,8 @@ export function formatTimeline(events: readonly TraceEvent[], options: TimelineO
         );
         break;
       case "ttl.expire":
-        if (e.ns === "config.system.sessions") line(e.time, p.fault(`${e.node.padEnd(9)} ⌛ TTL deleted ${e.ids.length} session record(s)`));
+        if (e.ns === "config.system.sessions")
+          line(e.time, p.fault(`${e.node.padEnd(9)} ⌛ TTL deleted ${e.ids.length} session record(s)`));
         break;
       case "cursor.close":
         if (e.reason !== "exhausted") line(e.time, `${e.node.padEnd(9)} ✕ cursor ${e.cursorId} closed (${e.reason})`);
@@ -104,15 +108,26 @@ export function formatTimeline(events: readonly TraceEvent[], options: TimelineO
         break;
       case "txn.state":
         if (e.to === "Prepared" || e.to === "Committed" || e.to.startsWith("Aborted"))
-          line(e.time, `${e.node.padEnd(9)} txn ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.from} → ${e.to}${e.reason === undefined ? "" : ` (${e.reason})`}`);
+          line(
+            e.time,
+            `${e.node.padEnd(9)} txn ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.from} → ${e.to}${e.reason === undefined ? "" : ` (${e.reason})`}`,
+          );
         break;
       case "coord.step":
         // Each step is traced on entry and again with the worker's action; show the action.
         if (e.action === undefined) break;
-        line(e.time, p.dim(`${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.step}${e.action === e.step ? "" : ` (${e.action})`}`));
+        line(
+          e.time,
+          p.dim(
+            `${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber}: ${e.step}${e.action === e.step ? "" : ` (${e.action})`}`,
+          ),
+        );
         break;
       case "coord.decision":
-        line(e.time, `${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber} decided ${e.decision.toUpperCase()}`);
+        line(
+          e.time,
+          `${e.node.padEnd(9)} coordinator ${e.lsid.slice(0, 8)}#${e.txnNumber} decided ${e.decision.toUpperCase()}`,
+        );
         break;
       case "note":
         line(e.time, p.note(`── ${e.text}`));

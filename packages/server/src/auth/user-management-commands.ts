@@ -24,7 +24,10 @@ function roleRefs(op: OperationContext): RoleRef[] {
   return roles.map((r, i) => {
     if (typeof r === "string") return r;
     if (isDocument(r) && typeof r.role === "string" && typeof r.db === "string") return { role: r.role, db: r.db };
-    throw new ServerError(ErrorCodes.BadValue, `roles.${i}: role must be either a string or an object with "role" and "db" fields`);
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `roles.${i}: role must be either a string or an object with "role" and "db" fields`,
+    );
   });
 }
 
@@ -39,7 +42,12 @@ export const createUserCommand: CommandDefinition = {
   run: (op, node) => {
     const user = subject(op);
     const customData = new FieldReader(op.command, "createUser").document("customData", "optional");
-    node.shared.users.createUser({ user, db: op.db, roles: roleRefs(op), ...(customData === undefined ? {} : { customData }) });
+    node.shared.users.createUser({
+      user,
+      db: op.db,
+      roles: roleRefs(op),
+      ...(customData === undefined ? {} : { customData }),
+    });
     return {};
   },
 };

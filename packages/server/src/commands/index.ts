@@ -51,7 +51,10 @@ import {
   refreshSessionsCommand,
   startSessionCommand,
 } from "./sessions.js";
-import { clusterAbortTransactionCommand, clusterCommitTransactionCommand } from "../transactions/router/cluster-transaction-commands.js";
+import {
+  clusterAbortTransactionCommand,
+  clusterCommitTransactionCommand,
+} from "../transactions/router/cluster-transaction-commands.js";
 import { coordinateCommitTransactionCommand } from "../transactions/coordinator/coordinate-commit-command.js";
 import {
   abortTransactionCommand,

@@ -40,28 +40,44 @@ function parseAggregate(op: OperationContext): AggregateSpec {
   const r = new FieldReader(c, "aggregate");
   const pipeline = r.array("pipeline").map((s, i) => expectDocument(s, `aggregate.pipeline.${i}`));
   if (c.cursor === undefined && c.explain === undefined)
-    throw new ServerError(ErrorCodes.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+    throw new ServerError(
+      ErrorCodes.FailedToParse,
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
   const cursor = r.document("cursor", "optional") ?? {};
   for (const [i, stage] of pipeline.entries()) {
     const keys = Object.keys(stage);
     if (keys.length !== 1)
       throw new ServerError(40323, "A pipeline stage specification object must contain exactly one field.");
     const name = keys[0];
-    if (SOURCE_STAGES.has(name) && i > 0) throw new ServerError(ErrorCodes.Location40602, `${name} is only valid as the first stage in a pipeline.`);
+    if (SOURCE_STAGES.has(name) && i > 0)
+      throw new ServerError(ErrorCodes.Location40602, `${name} is only valid as the first stage in a pipeline.`);
   }
   const first = pipeline.length > 0 ? Object.keys(pipeline[0])[0] : undefined;
   const inTransaction = op.autocommit === false;
   if (first === "$listLocalSessions") {
     if (collection !== undefined)
-      throw new ServerError(ErrorCodes.InvalidNamespace, "$listLocalSessions must be run against the database with {aggregate: 1}, not a collection");
+      throw new ServerError(
+        ErrorCodes.InvalidNamespace,
+        "$listLocalSessions must be run against the database with {aggregate: 1}, not a collection",
+      );
   } else if (first === "$listSessions") {
     if (`${op.db}.${collection}` !== SESSIONS_NS)
-      throw new ServerError(ErrorCodes.InvalidNamespace, "$listSessions may only be run against config.system.sessions");
+      throw new ServerError(
+        ErrorCodes.InvalidNamespace,
+        "$listSessions may only be run against config.system.sessions",
+      );
   } else if (first === "$currentOp") {
     if (collection !== undefined || op.db !== "admin")
-      throw new ServerError(ErrorCodes.InvalidNamespace, "$currentOp must be run against the 'admin' database with {aggregate: 1}");
+      throw new ServerError(
+        ErrorCodes.InvalidNamespace,
+        "$currentOp must be run against the 'admin' database with {aggregate: 1}",
+      );
   } else if (collection === undefined)
-    throw new ServerError(ErrorCodes.InvalidNamespace, `{aggregate: 1} is not valid for '${first ?? "an empty pipeline"}'; a collection is required.`);
+    throw new ServerError(
+      ErrorCodes.InvalidNamespace,
+      `{aggregate: 1} is not valid for '${first ?? "an empty pipeline"}'; a collection is required.`,
+    );
   if (inTransaction && first !== undefined && SOURCE_STAGES.has(first))
     throw new ServerError(
       ErrorCodes.OperationNotSupportedInTransaction,
@@ -108,7 +124,7 @@ export const aggregateCommand: CommandDefinition = {
     const stages = first === "$listSessions" ? tail : spec.pipeline;
     if (node.role === NodeRoles.mongos) {
       // Gather the matching documents from the targeted shards, then run the pipeline here.
-      const leadingMatch = stages.length > 0 && isDocument(stages[0].$match) ? (stages[0].$match) : undefined;
+      const leadingMatch = stages.length > 0 && isDocument(stages[0].$match) ? stages[0].$match : undefined;
       const query = leadingMatch === undefined ? filter : { $and: [filter, leadingMatch] };
       return (function* (): Task<Document> {
         const docs = yield* gatherFromShards(node, op, ns, query);
@@ -120,4 +136,3 @@ export const aggregateCommand: CommandDefinition = {
     return firstBatchReply(node, op, ns, finish(node, docs, stages), spec.batchSize);
   },
 };
-

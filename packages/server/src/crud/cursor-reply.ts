@@ -13,7 +13,8 @@ export function batchSizeOf(value: unknown, field = "batchSize"): number | undef
   const n = typeof value === "number" ? value : value instanceof Long ? value.toNumber() : NaN;
   if (!Number.isFinite(n) || !Number.isInteger(n))
     throw new ServerError(ErrorCodes.TypeMismatch, `BSON field '${field}' is the wrong type, expected a number`);
-  if (n < 0) throw new ServerError(ErrorCodes.BadValue, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
+  if (n < 0)
+    throw new ServerError(ErrorCodes.BadValue, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
   return n;
 }
 

@@ -30,7 +30,12 @@ export const createIndexesCommand: CommandDefinition = {
       const name = r.string("name");
       const expireAfterSeconds = r.number("expireAfterSeconds", "optional");
       const unique = r.flag("unique");
-      coll.createIndex({ key, name, ...(expireAfterSeconds === undefined ? {} : { expireAfterSeconds }), ...(unique === true ? { unique } : {}) });
+      coll.createIndex({
+        key,
+        name,
+        ...(expireAfterSeconds === undefined ? {} : { expireAfterSeconds }),
+        ...(unique === true ? { unique } : {}),
+      });
     }
     const after = coll.listIndexes().length;
     return {
@@ -68,7 +73,11 @@ export const dropIndexesCommand: CommandDefinition = {
     if (index === "*") {
       for (const spec of coll.listIndexes()) if (spec.name !== "_id_") coll.dropIndex(spec.name);
     } else if (typeof index === "string") coll.dropIndex(index);
-    else throw new ServerError(ErrorCodes.TypeMismatch, "BSON field 'dropIndexes.index' is the wrong type, expected type 'string'");
+    else
+      throw new ServerError(
+        ErrorCodes.TypeMismatch,
+        "BSON field 'dropIndexes.index' is the wrong type, expected type 'string'",
+      );
     return { nIndexesWas: before };
   },
 };

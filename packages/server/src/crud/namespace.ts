@@ -12,10 +12,7 @@ import { InvariantViolation } from "../errors/index.js";
 export function commandNamespace(op: OperationContext): string {
   const coll = op.command[op.commandName];
   if (typeof coll !== "string")
-    throw new ServerError(
-      ErrorCodes.InvalidNamespace,
-      `collection name has invalid type ${bsonTypeOf(coll)}`,
-    );
+    throw new ServerError(ErrorCodes.InvalidNamespace, `collection name has invalid type ${bsonTypeOf(coll)}`);
   return validNamespace(op.db, coll);
 }
 

@@ -16,9 +16,29 @@ const ALL = [NodeRoles.mongos, NodeRoles.configsvr, NodeRoles.shardsvr] as const
 
 /** The `find` fields sessionsim understands (`find_command.idl`); others are rejected (40415). */
 const FIND_FIELDS = new Set([
-  "filter", "sort", "projection", "skip", "limit", "batchSize", "singleBatch", "hint", "collation",
-  "allowDiskUse", "let", "noCursorTimeout", "tailable", "awaitData", "allowPartialResults", "returnKey",
-  "showRecordId", "min", "max", "readOnce", "allowSpeculativeMajorityRead", "term", "ntoreturn",
+  "filter",
+  "sort",
+  "projection",
+  "skip",
+  "limit",
+  "batchSize",
+  "singleBatch",
+  "hint",
+  "collation",
+  "allowDiskUse",
+  "let",
+  "noCursorTimeout",
+  "tailable",
+  "awaitData",
+  "allowPartialResults",
+  "returnKey",
+  "showRecordId",
+  "min",
+  "max",
+  "readOnce",
+  "allowSpeculativeMajorityRead",
+  "term",
+  "ntoreturn",
 ]);
 
 /** A parsed `find` command. */
@@ -35,7 +55,8 @@ export interface FindSpec {
 /** Parses `find` as `FindCommandRequest` does. */
 export function parseFind(op: OperationContext): FindSpec {
   const c = op.command;
-  for (const f of Object.keys(c).slice(1)) if (!FIND_FIELDS.has(f) && !GENERIC_ARGUMENTS.has(f)) throw unknownField(`find.${f}`);
+  for (const f of Object.keys(c).slice(1))
+    if (!FIND_FIELDS.has(f) && !GENERIC_ARGUMENTS.has(f)) throw unknownField(`find.${f}`);
   const r = new FieldReader(c, "find");
   const skip = r.number("skip", "optional");
   const limit = r.number("limit", "optional");
@@ -65,8 +86,19 @@ export const findCommand: CommandDefinition = {
     const docs =
       coll === undefined
         ? []
-        : coll.find(spec.filter, { sort: spec.sort, skip: spec.skip, limit: spec.limit, projection: spec.projection }, op.writeSet);
-    return firstBatchReply(node, op, ns, docs, spec.batchSize, spec.singleBatch || (spec.limit !== undefined && spec.limit > 0 && docs.length <= (spec.batchSize ?? 101)));
+        : coll.find(
+            spec.filter,
+            { sort: spec.sort, skip: spec.skip, limit: spec.limit, projection: spec.projection },
+            op.writeSet,
+          );
+    return firstBatchReply(
+      node,
+      op,
+      ns,
+      docs,
+      spec.batchSize,
+      spec.singleBatch || (spec.limit !== undefined && spec.limit > 0 && docs.length <= (spec.batchSize ?? 101)),
+    );
   },
 };
 
@@ -99,7 +131,10 @@ export const getMoreCommand: CommandDefinition = {
   run: (op, node) => {
     const idValue = op.command.getMore;
     if (!(idValue instanceof Long) && !(typeof idValue === "number" && Number.isInteger(idValue)))
-      throw new ServerError(ErrorCodes.TypeMismatch, `BSON field 'getMore.getMore' is the wrong type '${bsonTypeOf(idValue)}', expected type 'long'`);
+      throw new ServerError(
+        ErrorCodes.TypeMismatch,
+        `BSON field 'getMore.getMore' is the wrong type '${bsonTypeOf(idValue)}', expected type 'long'`,
+      );
     const id = idValue instanceof Long ? idValue : Long.fromNumber(idValue);
     const r = new FieldReader(op.command, "getMore");
     const collection = r.string("collection");
@@ -108,9 +143,15 @@ export const getMoreCommand: CommandDefinition = {
     const cursor = node.cursors.get(id);
     if (cursor === undefined) throw new ServerError(ErrorCodes.CursorNotFound, `cursor id ${id.toString()} not found`);
     if (!op.authz.isCoauthorizedWith(cursor.owner))
-      throw new ServerError(ErrorCodes.Unauthorized, `cursor id ${id.toString()} was not created by the authenticated user`);
+      throw new ServerError(
+        ErrorCodes.Unauthorized,
+        `cursor id ${id.toString()} was not created by the authenticated user`,
+      );
     if (cursor.ns !== ns)
-      throw new ServerError(ErrorCodes.Unauthorized, `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`);
+      throw new ServerError(
+        ErrorCodes.Unauthorized,
+        `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`,
+      );
     validateSession(op, id, cursor.lsid, cursor.lsidKey);
     validateTxnNumber(op, id, cursor.txnNumber);
     const size = batchSize === undefined || batchSize === 0 ? cursor.docs.length : batchSize;
@@ -133,13 +174,29 @@ function lsidString(lsid: Document | undefined): string {
   return `${lsidLabel(lsid) ?? ""} - ${uid?.toString?.("base64") ?? ""} -  - `;
 }
 
-function validateSession(op: OperationContext, id: Long, cursorLsid: Document | undefined, cursorKey: string | undefined): void {
+function validateSession(
+  op: OperationContext,
+  id: Long,
+  cursorLsid: Document | undefined,
+  cursorKey: string | undefined,
+): void {
   const mine = op.lsid;
   if (mine !== undefined && cursorLsid === undefined)
-    throw new ServerError(50736, `Cannot run getMore on cursor ${id.toString()}, which was not created in a session, in session ${lsidString(mine)}`);
+    throw new ServerError(
+      50736,
+      `Cannot run getMore on cursor ${id.toString()}, which was not created in a session, in session ${lsidString(mine)}`,
+    );
   if (mine === undefined && cursorLsid !== undefined)
-    throw new ServerError(50737, `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidString(cursorLsid)}, without an lsid`);
-  if (mine !== undefined && cursorLsid !== undefined && lsidLabel(mine) + lsidString(mine) !== lsidLabel(cursorLsid) + lsidString(cursorLsid) && cursorKey !== undefined)
+    throw new ServerError(
+      50737,
+      `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidString(cursorLsid)}, without an lsid`,
+    );
+  if (
+    mine !== undefined &&
+    cursorLsid !== undefined &&
+    lsidLabel(mine) + lsidString(mine) !== lsidLabel(cursorLsid) + lsidString(cursorLsid) &&
+    cursorKey !== undefined
+  )
     throw new ServerError(
       50738,
       `Cannot run getMore on cursor ${id.toString()}, which was created in session ${lsidString(cursorLsid)}, in session ${lsidString(mine)}`,
@@ -149,9 +206,15 @@ function validateSession(op: OperationContext, id: Long, cursorLsid: Document | 
 function validateTxnNumber(op: OperationContext, id: Long, cursorTxn: Long | undefined): void {
   const mine = op.txnNumber;
   if (mine !== undefined && cursorTxn === undefined)
-    throw new ServerError(50739, `Cannot run getMore on cursor ${id.toString()}, which was not created in a transaction, in transaction ${mine.toString()}`);
+    throw new ServerError(
+      50739,
+      `Cannot run getMore on cursor ${id.toString()}, which was not created in a transaction, in transaction ${mine.toString()}`,
+    );
   if (mine === undefined && cursorTxn !== undefined)
-    throw new ServerError(50740, `Cannot run getMore on cursor ${id.toString()}, which was created in transaction ${cursorTxn.toString()}, without a txnNumber`);
+    throw new ServerError(
+      50740,
+      `Cannot run getMore on cursor ${id.toString()}, which was created in transaction ${cursorTxn.toString()}, without a txnNumber`,
+    );
   if (mine !== undefined && cursorTxn !== undefined && !mine.equals(cursorTxn))
     throw new ServerError(
       50741,
@@ -175,7 +238,10 @@ export const killCursorsCommand: CommandDefinition = {
     const cursorsNotFound: Long[] = [];
     for (const [i, raw] of ids.entries()) {
       if (!(raw instanceof Long) && !(typeof raw === "number" && Number.isInteger(raw)))
-        throw new ServerError(ErrorCodes.TypeMismatch, `BSON field 'killCursors.cursors.${i}' is the wrong type '${bsonTypeOf(raw)}', expected type 'long'`);
+        throw new ServerError(
+          ErrorCodes.TypeMismatch,
+          `BSON field 'killCursors.cursors.${i}' is the wrong type '${bsonTypeOf(raw)}', expected type 'long'`,
+        );
       const id = raw instanceof Long ? raw : Long.fromNumber(toNumber(raw));
       const cursor = node.cursors.get(id);
       if (cursor === undefined || cursor.ns !== ns) {

@@ -45,9 +45,16 @@ export function writeReply(kind: "insert" | "update" | "delete", out: WriteOutco
 export function statements(op: OperationContext, field: "documents" | "updates" | "deletes"): unknown[] {
   const r = new FieldReader(op.command, op.commandName);
   const list = r.array(field);
-  if (list.length === 0) throw new ServerError(ErrorCodes.InvalidLength, "Write batch sizes must be between 1 and 100000. Got 0 operations.");
+  if (list.length === 0)
+    throw new ServerError(
+      ErrorCodes.InvalidLength,
+      "Write batch sizes must be between 1 and 100000. Got 0 operations.",
+    );
   if (list.length > MAX_WRITE_BATCH_SIZE)
-    throw new ServerError(ErrorCodes.InvalidLength, `Write batch sizes must be between 1 and 100000. Got ${list.length} operations.`);
+    throw new ServerError(
+      ErrorCodes.InvalidLength,
+      `Write batch sizes must be between 1 and 100000. Got ${list.length} operations.`,
+    );
   r.flag("ordered");
   return list;
 }
@@ -105,7 +112,14 @@ export const insertCommand: CommandDefinition = {
 };
 
 /** Applies one `update` statement `{q, u, upsert, multi, ...}` on a mongod. */
-export function applyUpdateStatement(op: OperationContext, node: ServerNode, ns: string, stmt: unknown, index: number, out: WriteOutcome): void {
+export function applyUpdateStatement(
+  op: OperationContext,
+  node: ServerNode,
+  ns: string,
+  stmt: unknown,
+  index: number,
+  out: WriteOutcome,
+): void {
   const s = expectDocument(stmt, `update.updates.${index}`);
   const r = new FieldReader(s, "UpdateOpEntry");
   const q = r.document("q");
@@ -114,7 +128,19 @@ export function applyUpdateStatement(op: OperationContext, node: ServerNode, ns:
     throw new ServerError(ErrorCodes.TypeMismatch, "Update argument must be either an object or an array");
   const upsert = r.flag("upsert") ?? false;
   const multi = r.flag("multi") ?? false;
-  r.strict(["q", "u", "upsert", "multi", "arrayFilters", "hint", "collation", "c", "upsertSupplied", "sampleId", "sort"]);
+  r.strict([
+    "q",
+    "u",
+    "upsert",
+    "multi",
+    "arrayFilters",
+    "hint",
+    "collation",
+    "c",
+    "upsertSupplied",
+    "sampleId",
+    "sort",
+  ]);
   const coll = catalogOf(node).collection(ns);
   const res = coll.update(q, s.u, { upsert, multi, now: new Date(node.now()) }, op.writeSet);
   if (res.upsertedId !== undefined) {
@@ -134,17 +160,28 @@ export const updateCommand: CommandDefinition = {
     const ns = commandNamespace(op);
     const updates = statements(op, "updates");
     checkConfigTransactionsWrite(op, ns);
-    return writeReply("update", runStatements(op, updates, (stmt, i, out) => applyUpdateStatement(op, node, ns, stmt, i, out)));
+    return writeReply(
+      "update",
+      runStatements(op, updates, (stmt, i, out) => applyUpdateStatement(op, node, ns, stmt, i, out)),
+    );
   },
 };
 
 /** Applies one `delete` statement `{q, limit}` on a mongod. */
-export function applyDeleteStatement(op: OperationContext, node: ServerNode, ns: string, stmt: unknown, index: number, out: WriteOutcome): void {
+export function applyDeleteStatement(
+  op: OperationContext,
+  node: ServerNode,
+  ns: string,
+  stmt: unknown,
+  index: number,
+  out: WriteOutcome,
+): void {
   const s = expectDocument(stmt, `delete.deletes.${index}`);
   const r = new FieldReader(s, "DeleteOpEntry");
   const q = r.document("q");
   const limit = r.number("limit");
-  if (limit !== 0 && limit !== 1) throw new ServerError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+  if (limit !== 0 && limit !== 1)
+    throw new ServerError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
   r.strict(["q", "limit", "hint", "collation", "sampleId"]);
   const coll = catalogOf(node).get(ns);
   if (coll === undefined) return;
@@ -159,6 +196,9 @@ export const deleteCommand: CommandDefinition = {
     const ns = commandNamespace(op);
     const deletes = statements(op, "deletes");
     checkConfigTransactionsWrite(op, ns);
-    return writeReply("delete", runStatements(op, deletes, (stmt, i, out) => applyDeleteStatement(op, node, ns, stmt, i, out)));
+    return writeReply(
+      "delete",
+      runStatements(op, deletes, (stmt, i, out) => applyDeleteStatement(op, node, ns, stmt, i, out)),
+    );
   },
 };

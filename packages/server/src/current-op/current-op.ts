@@ -22,9 +22,21 @@ interface CurrentOpSpec {
 
 function parseSpec(spec: unknown): CurrentOpSpec {
   if (!isDocument(spec))
-    throw new ServerError(ErrorCodes.FailedToParse, "$currentOp options must be specified in an object, but found: " + typeof spec);
+    throw new ServerError(
+      ErrorCodes.FailedToParse,
+      "$currentOp options must be specified in an object, but found: " + typeof spec,
+    );
   const r = new FieldReader(spec, "$currentOp");
-  r.strict(["allUsers", "idleConnections", "idleCursors", "idleSessions", "localOps", "truncateOps", "backtrace", "targetAllNodes"]);
+  r.strict([
+    "allUsers",
+    "idleConnections",
+    "idleCursors",
+    "idleSessions",
+    "localOps",
+    "truncateOps",
+    "backtrace",
+    "targetAllNodes",
+  ]);
   return {
     allUsers: r.bool("allUsers", "optional") ?? false,
     idleConnections: r.bool("idleConnections", "optional") ?? false,
@@ -37,7 +49,8 @@ function parseSpec(spec: unknown): CurrentOpSpec {
 /** Rows describing this node's running operations (and idle cursors), as `$currentOp` shows them. */
 export function localCurrentOp(op: OperationContext, node: ServerNode, spec: CurrentOpSpec): Document[] {
   const now = node.now();
-  const mine = (owner: { user: string; db: string } | undefined): boolean => spec.allUsers || op.authz.isCoauthorizedWith(owner);
+  const mine = (owner: { user: string; db: string } | undefined): boolean =>
+    spec.allUsers || op.authz.isCoauthorizedWith(owner);
   const rows: Document[] = [];
   for (const other of node.ops.values()) {
     const owner = other.request.internal === true ? undefined : other.request.user;
@@ -96,8 +109,15 @@ export function localCurrentOp(op: OperationContext, node: ServerNode, spec: Cur
  */
 export function* currentOpRows(op: OperationContext, node: ServerNode, rawSpec: unknown): Task<Document[]> {
   const spec = parseSpec(rawSpec);
-  if (node.shared.auth.enabled && (spec.allUsers || (node.role === NodeRoles.mongos && !spec.localOps)) && !op.authz.isAuthorized(clusterResource, "inprog"))
-    throw new ServerError(ErrorCodes.Unauthorized, "not authorized on admin to execute command { aggregate: 1, pipeline: [ { $currentOp: { ... } } ] }");
+  if (
+    node.shared.auth.enabled &&
+    (spec.allUsers || (node.role === NodeRoles.mongos && !spec.localOps)) &&
+    !op.authz.isAuthorized(clusterResource, "inprog")
+  )
+    throw new ServerError(
+      ErrorCodes.Unauthorized,
+      "not authorized on admin to execute command { aggregate: 1, pipeline: [ { $currentOp: { ... } } ] }",
+    );
   if (node.role !== NodeRoles.mongos || spec.localOps) return localCurrentOp(op, node, spec);
   const shards = node.shared.sharding.shards.map((s) => s._id);
   const replies = yield* wait(
@@ -106,7 +126,11 @@ export function* currentOpRows(op: OperationContext, node: ServerNode, rawSpec: 
         spawn(
           runOnShard(node, shard, {
             db: "admin",
-            command: { aggregate: 1, pipeline: [{ $currentOp: { ...spec, allUsers: true } }], cursor: { batchSize: 100000 } },
+            command: {
+              aggregate: 1,
+              pipeline: [{ $currentOp: { ...spec, allUsers: true } }],
+              cursor: { batchSize: 100000 },
+            },
             internal: true,
           }),
         ),
@@ -119,7 +143,11 @@ export function* currentOpRows(op: OperationContext, node: ServerNode, rawSpec: 
     for (const row of batch) {
       const owner = (row.effectiveUsers as { user: string; db: string }[] | undefined)?.[0];
       if (!spec.allUsers && !op.authz.isCoauthorizedWith(owner)) continue;
-      rows.push({ shard: shards[i], ...row, ...(row.opid === undefined ? {} : { opid: `${shards[i]}:${String(row.opid)}` }) });
+      rows.push({
+        shard: shards[i],
+        ...row,
+        ...(row.opid === undefined ? {} : { opid: `${shards[i]}:${String(row.opid)}` }),
+      });
     }
   });
   return rows;
@@ -143,15 +171,30 @@ export const killOpCommand: CommandDefinition = {
       if (colon < 0 || !Number.isInteger(opid) || node.shared.sharding.shard(shard) === undefined)
         throw new ServerError(ErrorCodes.FailedToParse, `invalid op : ${target}. Op ID must be of the form shard:opid`);
       return (function* (): Task<Document> {
-        checkShardReply(yield* runOnShard(node, shard, { db: "admin", command: { killOp: 1, op: opid }, user: op.request.user, internal: true }));
+        checkShardReply(
+          yield* runOnShard(node, shard, {
+            db: "admin",
+            command: { killOp: 1, op: opid },
+            user: op.request.user,
+            internal: true,
+          }),
+        );
         return { info: "attempting to kill op", shard, shardid: opid };
       })();
     }
-    if (!isNumeric(target)) throw new ServerError(ErrorCodes.TypeMismatch, "Did not provide \"op\" field");
+    if (!isNumeric(target)) throw new ServerError(ErrorCodes.TypeMismatch, 'Did not provide "op" field');
     const victim = node.ops.get(toNumber(target));
-    if (victim !== undefined && canKillOp(op.authz, victim.request.internal === true ? undefined : victim.request.user)) {
+    if (
+      victim !== undefined &&
+      canKillOp(op.authz, victim.request.internal === true ? undefined : victim.request.user)
+    ) {
       victim.interrupt();
-      node.ctx.record({ type: "op.interrupt", opId: victim.opId, command: victim.commandName, codeName: "Interrupted" });
+      node.ctx.record({
+        type: "op.interrupt",
+        opId: victim.opId,
+        command: victim.commandName,
+        codeName: "Interrupted",
+      });
     }
     return { info: "attempting to kill op" };
   },

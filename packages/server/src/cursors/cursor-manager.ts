@@ -5,7 +5,8 @@ import { bsonKey } from "../storage/bson-key.js";
 import type { ServerNode } from "../node/server-node.js";
 
 /** Why a cursor closed, for the trace. */
-export type CursorCloseReason = "exhausted" | "killCursors" | "killSessions" | "sessionExpired" | "sessionEnded" | "transaction";
+export type CursorCloseReason =
+  "exhausted" | "killCursors" | "killSessions" | "sessionExpired" | "sessionEnded" | "transaction";
 
 /**
  * An open cursor (MongoDB's `ClientCursor` on mongod, `ClusterClientCursor` on mongos): the rest
@@ -47,7 +48,11 @@ export class CursorManager {
 
   constructor(private readonly node: ServerNode) {
     node.serverStatusSections.set("metrics", () => ({
-      cursor: { timedOut: Long.fromNumber(0), open: { noTimeout: Long.fromNumber(0), pinned: Long.fromNumber(0), total: Long.fromNumber(this.cursors.size) }, totalOpened: Long.fromNumber(this.totalOpened) },
+      cursor: {
+        timedOut: Long.fromNumber(0),
+        open: { noTimeout: Long.fromNumber(0), pinned: Long.fromNumber(0), total: Long.fromNumber(this.cursors.size) },
+        totalOpened: Long.fromNumber(this.totalOpened),
+      },
     }));
   }
 
@@ -94,19 +99,29 @@ export class CursorManager {
     const cursor = this.cursors.get(id.toString());
     if (cursor === undefined) return false;
     this.cursors.delete(id.toString());
-    this.node.ctx.record({ type: "cursor.close", cursorId: id.toString(), ns: cursor.ns, lsid: lsidLabel(cursor.lsid), reason });
+    this.node.ctx.record({
+      type: "cursor.close",
+      cursorId: id.toString(),
+      ns: cursor.ns,
+      lsid: lsidLabel(cursor.lsid),
+      reason,
+    });
     return true;
   }
 
   /** The distinct sessions owning open cursors (`getOpenCursorSessions`). */
   sessionsWithOpenCursors(): Document[] {
     const seen = new Map<string, Document>();
-    for (const c of this.cursors.values()) if (c.lsid !== undefined && c.lsidKey !== undefined) seen.set(c.lsidKey, c.lsid);
+    for (const c of this.cursors.values())
+      if (c.lsid !== undefined && c.lsidKey !== undefined) seen.set(c.lsidKey, c.lsid);
     return [...seen.values()];
   }
 
   /** Closes every cursor whose session matches (`killCursorsWithMatchingSessions`); returns how many. */
-  killCursorsWithMatchingSessions(matches: (lsid: Document) => boolean, reason: CursorCloseReason = "killSessions"): number {
+  killCursorsWithMatchingSessions(
+    matches: (lsid: Document) => boolean,
+    reason: CursorCloseReason = "killSessions",
+  ): number {
     let n = 0;
     for (const c of this.all()) if (c.lsid !== undefined && matches(c.lsid) && this.close(c.id, reason)) n++;
     return n;

@@ -25,7 +25,11 @@ export interface FailCommandEffect {
  * `failInternalCommands: true`; only on `namespace` if given), fail it with `errorCode`, close the
  * connection, block it, or add a `writeConcernError`. Returns undefined when it does not apply.
  */
-export function evaluateFailCommand(op: OperationContext, node: ServerNode, namespace: string | undefined): FailCommandEffect | undefined {
+export function evaluateFailCommand(
+  op: OperationContext,
+  node: ServerNode,
+  namespace: string | undefined,
+): FailCommandEffect | undefined {
   const data = node.ctx.failpoints.check("failCommand", (d) => {
     const names = d.failCommands;
     if (!Array.isArray(names) || !names.includes(op.commandName)) return false;
@@ -49,5 +53,3 @@ export function namespaceOf(op: OperationContext): string | undefined {
   const target = op.command[op.commandName];
   return typeof target === "string" ? `${op.db}.${target}` : undefined;
 }
-
-

@@ -1,4 +1,13 @@
-import { CLOSE_CONNECTION, Future, NetworkError, spawn, wait, type NodeContext, type Process, type Task } from "@sessionsim/kernel";
+import {
+  CLOSE_CONNECTION,
+  Future,
+  NetworkError,
+  spawn,
+  wait,
+  type NodeContext,
+  type Process,
+  type Task,
+} from "@sessionsim/kernel";
 import { CloseConnection, evaluateFailCommand, namespaceOf } from "../failpoints/fail-command.js";
 import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/index.js";
 import { commandsFor } from "../commands/index.js";
@@ -22,7 +31,12 @@ import { observeShardCommand, startTransactionCoordinatorService } from "../tran
 import { SessionCatalog } from "../session-catalog/index.js";
 import { TransactionParticipants } from "../transactions/participant/transaction-participants.js";
 import { invokeCommand } from "../transactions/checkout-session-and-invoke.js";
-import { appendClusterAndOperationTime, gossipIn, operationTimeOf, withClusterTimeGossip } from "../cluster-time/gossip.js";
+import {
+  appendClusterAndOperationTime,
+  gossipIn,
+  operationTimeOf,
+  withClusterTimeGossip,
+} from "../cluster-time/gossip.js";
 import type { KernelTraceEvent } from "@sessionsim/kernel";
 
 /** Every trace event a run can contain. */
@@ -78,7 +92,9 @@ export class ServerNode implements Process {
     if (durable !== undefined) this.clusterTime.tick();
     this.sessionCatalog = new SessionCatalog(this);
     this.participants =
-      durable === undefined ? undefined : new TransactionParticipants(this, durable.transactions, durable.catalog, this.sessionCatalog);
+      durable === undefined
+        ? undefined
+        : new TransactionParticipants(this, durable.transactions, durable.catalog, this.sessionCatalog);
     this.sessionCache = new LogicalSessionCache(this);
     this.sessionCache.sessionCatalogSize = () => this.sessionCatalog.size;
     this.ttlMonitor = new TTLMonitor(this);
@@ -147,7 +163,10 @@ export class ServerNode implements Process {
   private runCommand(op: OperationContext): Document | ReturnType<CommandDefinition["run"]> {
     const db = op.request.db;
     if (typeof db !== "string" || db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db))
-      throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid database name: '${typeof db === "string" ? db : formatBson(db)}'`);
+      throw new ServerError(
+        ErrorCodes.InvalidNamespace,
+        `Invalid database name: '${typeof db === "string" ? db : formatBson(db)}'`,
+      );
     gossipIn(this.clusterTime, this.now(), this.params.maxAcceptableLogicalClockDriftSecs, op.command);
     const def = this.findCommand(op.commandName);
     if (def === undefined) throw new ServerError(ErrorCodes.CommandNotFound, `no such command: '${op.commandName}'`);
@@ -163,7 +182,9 @@ export class ServerNode implements Process {
     initializeOperationSessionInfo(op, def, this);
     const effect = evaluateFailCommand(op, this, namespaceOf(op));
     const run = (): CommandResult =>
-      effect === undefined ? def.run(op, this) : this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
+      effect === undefined
+        ? def.run(op, this)
+        : this.withFailCommandEffect(op, def, effect.blockMs, effect.writeConcernError);
     // Cross-shard transactions: mongos runs transaction statements through the session's router;
     // shards create and cancel two-phase-commit coordinators (transactions/router, .../coordinator).
     // Commands with a txnNumber run with their session checked out (session-catalog/,
@@ -176,7 +197,12 @@ export class ServerNode implements Process {
   }
 
   /** Runs a command under an active `failCommand` that blocks it or adds a writeConcernError. */
-  private *withFailCommandEffect(op: OperationContext, def: CommandDefinition, blockMs: number, wce: Document | undefined): Task<Document> {
+  private *withFailCommandEffect(
+    op: OperationContext,
+    def: CommandDefinition,
+    blockMs: number,
+    wce: Document | undefined,
+  ): Task<Document> {
     if (blockMs > 0) {
       const slept = new Future<void>();
       this.ctx.setTimer(blockMs, () => slept.resolve());

@@ -55,7 +55,8 @@ export const clusterFindCommand: CommandDefinition = {
       if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) stages.push({ $sort: spec.sort });
       if (spec.skip !== undefined && spec.skip > 0) stages.push({ $skip: spec.skip });
       if (spec.limit !== undefined && spec.limit > 0) stages.push({ $limit: spec.limit });
-      if (spec.projection !== undefined && Object.keys(spec.projection).length > 0) stages.push({ $project: spec.projection });
+      if (spec.projection !== undefined && Object.keys(spec.projection).length > 0)
+        stages.push({ $project: spec.projection });
       if (stages.length > 0) docs = runPipeline(docs, stages, { now: new Date(node.now()) });
       return firstBatchReply(node, op, ns, docs, spec.batchSize, spec.singleBatch);
     })();
@@ -77,7 +78,13 @@ export const clusterCountCommand: CommandDefinition = {
 };
 
 /** Sends `command` to every shard in `shards` in parallel and checks each reply. */
-function* broadcast(node: ServerNode, op: OperationContext, shards: readonly string[], db: string, command: Document): Task<Document[]> {
+function* broadcast(
+  node: ServerNode,
+  op: OperationContext,
+  shards: readonly string[],
+  db: string,
+  command: Document,
+): Task<Document[]> {
   const replies = yield* wait(Future.all(shards.map((s) => spawn(sendToShard(node, op, s, db, command)))));
   return replies.map(checkShardReply);
 }
@@ -89,7 +96,10 @@ function dataShards(node: ServerNode, ns: string): string[] {
 }
 
 /** A DDL command mongos sends to every shard holding the collection, answering with the first reply. */
-function clusterDdlCommand(name: string, after?: (op: OperationContext, node: ServerNode, ns: string) => void): CommandDefinition {
+function clusterDdlCommand(
+  name: string,
+  after?: (op: OperationContext, node: ServerNode, ns: string) => void,
+): CommandDefinition {
   return {
     name,
     on: MONGOS,
@@ -97,7 +107,10 @@ function clusterDdlCommand(name: string, after?: (op: OperationContext, node: Se
       const ns = commandNamespace(op);
       const { [name]: _cmd, ...rest } = op.command;
       return (function* (): Task<Document> {
-        const replies = yield* broadcast(node, op, dataShards(node, ns), op.db, { [name]: collectionName(ns), ...rest });
+        const replies = yield* broadcast(node, op, dataShards(node, ns), op.db, {
+          [name]: collectionName(ns),
+          ...rest,
+        });
         after?.(op, node, ns);
         const { ok: _ok, ...first } = replies[0];
         return first;
@@ -119,7 +132,9 @@ export const clusterListIndexesCommand: CommandDefinition = {
   run: (op, node) => {
     const ns = commandNamespace(op);
     return (function* (): Task<Document> {
-      const reply = checkShardReply(yield* sendToShard(node, op, dataShards(node, ns)[0], op.db, { listIndexes: collectionName(ns) }));
+      const reply = checkShardReply(
+        yield* sendToShard(node, op, dataShards(node, ns)[0], op.db, { listIndexes: collectionName(ns) }),
+      );
       const cursor = reply.cursor as { firstBatch: Document[] };
       return firstBatchReply(node, op, `${op.db}.$cmd.listIndexes.${collectionName(ns)}`, cursor.firstBatch, undefined);
     })();
@@ -133,10 +148,12 @@ export const enableShardingCommand: CommandDefinition = {
   adminOnly: true,
   run: (op, node) => {
     const db = op.command.enableSharding;
-    if (typeof db !== "string" || db.length === 0) throw new ServerError(ErrorCodes.InvalidNamespace, "invalid db name specified");
+    if (typeof db !== "string" || db.length === 0)
+      throw new ServerError(ErrorCodes.InvalidNamespace, "invalid db name specified");
     const primary = op.command.primaryShard;
     if (typeof primary === "string") {
-      if (node.shared.sharding.shard(primary) === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${primary} not found`);
+      if (node.shared.sharding.shard(primary) === undefined)
+        throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${primary} not found`);
       node.shared.sharding.setPrimaryShard(db, primary);
     } else if (node.shared.sharding.primaryShard(db) === undefined)
       throw new ServerError(ErrorCodes.ShardNotFound, "No shards found");
@@ -147,7 +164,10 @@ export const enableShardingCommand: CommandDefinition = {
 function namespaceArgument(op: OperationContext, field: string): string {
   const ns = op.command[field];
   if (typeof ns !== "string" || !ns.includes(".") || ns.startsWith(".") || ns.endsWith("."))
-    throw new ServerError(ErrorCodes.InvalidNamespace, `Invalid namespace specified '${typeof ns === "string" ? ns : formatBson(ns)}'`);
+    throw new ServerError(
+      ErrorCodes.InvalidNamespace,
+      `Invalid namespace specified '${typeof ns === "string" ? ns : formatBson(ns)}'`,
+    );
   return ns;
 }
 
@@ -166,16 +186,33 @@ export const shardCollectionCommand: CommandDefinition = {
     const key = r.document("key");
     for (const [f, v] of Object.entries(key))
       if (v !== 1 && v !== "hashed")
-        throw new ServerError(ErrorCodes.BadValue, `Unsupported shard key pattern. Pattern must either be a single hashed field, or a list of ascending fields: { ${f}: ${formatBson(v)} }`);
-    if (Object.values(key).includes("hashed")) throw new ServerError(ErrorCodes.BadValue, "hashed shard keys are not modelled by sessionsim");
+        throw new ServerError(
+          ErrorCodes.BadValue,
+          `Unsupported shard key pattern. Pattern must either be a single hashed field, or a list of ascending fields: { ${f}: ${formatBson(v)} }`,
+        );
+    if (Object.values(key).includes("hashed"))
+      throw new ServerError(ErrorCodes.BadValue, "hashed shard keys are not modelled by sessionsim");
     if (ns === "config.system.sessions" && op.request.internal !== true)
-      throw new ServerError(ErrorCodes.IllegalOperation, "can't shard config.system.sessions: only the config server creates it");
+      throw new ServerError(
+        ErrorCodes.IllegalOperation,
+        "can't shard config.system.sessions: only the config server creates it",
+      );
     const primary = node.shared.sharding.primaryShard(databaseName(ns));
     if (primary === undefined) throw new ServerError(ErrorCodes.ShardNotFound, "No shards found");
     return (function* (): Task<Document> {
-      const index = { key, name: Object.entries(key).map(([f, v]) => `${f}_${String(v)}`).join("_") };
+      const index = {
+        key,
+        name: Object.entries(key)
+          .map(([f, v]) => `${f}_${String(v)}`)
+          .join("_"),
+      };
       if (!(Object.keys(key).length === 1 && "_id" in key))
-        checkShardReply(yield* sendToShard(node, op, primary, databaseName(ns), { createIndexes: collectionName(ns), indexes: [index] }));
+        checkShardReply(
+          yield* sendToShard(node, op, primary, databaseName(ns), {
+            createIndexes: collectionName(ns),
+            indexes: [index],
+          }),
+        );
       node.shared.sharding.shardCollection(ns, key, primary, r.flag("unique") ?? false);
       return { collectionsharded: ns };
     })();
@@ -232,17 +269,31 @@ export const moveChunkCommand: CommandDefinition = {
       const fields = Object.keys(entry.key);
       const rangeFilter = (bound: Document, op2: "$gte" | "$lt"): Document =>
         Object.fromEntries(
-          fields.filter((f) => !(bound[f] instanceof MinKey) && !(bound[f] instanceof MaxKey)).map((f) => [f, { [op2]: bound[f] }]),
+          fields
+            .filter((f) => !(bound[f] instanceof MinKey) && !(bound[f] instanceof MaxKey))
+            .map((f) => [f, { [op2]: bound[f] }]),
         );
       const filter = { $and: [rangeFilter(chunk.min, "$gte"), rangeFilter(chunk.max, "$lt")] };
-      const inRange = yield* readAll((command) => runOnShard(node, from, { db, command, internal: true }), coll, filter);
+      const inRange = yield* readAll(
+        (command) => runOnShard(node, from, { db, command, internal: true }),
+        coll,
+        filter,
+      );
       const docs = inRange.filter(
-        (d) => compareKeys(sharding.shardKeyOf(entry, d), chunk.min) >= 0 && compareKeys(sharding.shardKeyOf(entry, d), chunk.max) < 0,
+        (d) =>
+          compareKeys(sharding.shardKeyOf(entry, d), chunk.min) >= 0 &&
+          compareKeys(sharding.shardKeyOf(entry, d), chunk.max) < 0,
       );
       if (docs.length > 0) {
-        checkShardReply(yield* runOnShard(node, to, { db, command: { insert: coll, documents: docs }, internal: true }));
         checkShardReply(
-          yield* runOnShard(node, from, { db, command: { delete: coll, deletes: docs.map((d) => ({ q: { _id: d._id }, limit: 1 })) }, internal: true }),
+          yield* runOnShard(node, to, { db, command: { insert: coll, documents: docs }, internal: true }),
+        );
+        checkShardReply(
+          yield* runOnShard(node, from, {
+            db,
+            command: { delete: coll, deletes: docs.map((d) => ({ q: { _id: d._id }, limit: 1 })) },
+            internal: true,
+          }),
         );
       }
       sharding.setChunkShard(chunk, to);

@@ -26,7 +26,11 @@ export function checkShardReply(reply: Document): Document {
 }
 
 /** Reads a whole query result from one shard: `find`, then `getMore` until the cursor is exhausted. */
-export function* readAll(send: (command: Document) => Task<Document>, coll: string, filter: Document): Task<Document[]> {
+export function* readAll(
+  send: (command: Document) => Task<Document>,
+  coll: string,
+  filter: Document,
+): Task<Document[]> {
   let reply = checkShardReply(yield* send({ find: coll, filter, batchSize: 1000 }));
   let cursor = reply.cursor as { firstBatch?: Document[]; nextBatch?: Document[]; id: Long };
   const docs = [...(cursor.firstBatch ?? [])];
@@ -42,12 +46,19 @@ export function* readAll(send: (command: Document) => Task<Document>, coll: stri
  * Reads every document of `ns` matching `filter` from the targeted shards, in parallel, on behalf
  * of `op` (its session fields are forwarded). mongos then works on the whole result.
  */
-export function* gatherFromShards(node: ServerNode, op: OperationContext, ns: string, filter: Document): Task<Document[]> {
+export function* gatherFromShards(
+  node: ServerNode,
+  op: OperationContext,
+  ns: string,
+  filter: Document,
+): Task<Document[]> {
   const db = ns.slice(0, ns.indexOf("."));
   const coll = ns.slice(ns.indexOf(".") + 1);
   const shards = targetShardsForQuery(node, ns, filter);
   const perShard = yield* wait(
-    Future.all(shards.map((shard) => spawn(readAll((command) => sendToShard(node, op, shard, db, command), coll, filter)))),
+    Future.all(
+      shards.map((shard) => spawn(readAll((command) => sendToShard(node, op, shard, db, command), coll, filter))),
+    ),
   );
   return perShard.flat();
 }

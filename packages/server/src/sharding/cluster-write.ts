@@ -60,7 +60,8 @@ function batches(targets: readonly Targeted[], ordered: boolean): Targeted[][] {
   }
   for (const t of targets) {
     const last = out[out.length - 1];
-    if (t.shards.length === 1 && last !== undefined && last[0].shards.length === 1 && last[0].shards[0] === t.shards[0]) last.push(t);
+    if (t.shards.length === 1 && last !== undefined && last[0].shards.length === 1 && last[0].shards[0] === t.shards[0])
+      last.push(t);
     else out.push([t]);
   }
   return out;
@@ -69,7 +70,8 @@ function batches(targets: readonly Targeted[], ordered: boolean): Targeted[][] {
 /** Merges a shard's write reply into the outcome, mapping its statement indexes back. */
 function merge(out: WriteOutcome, batch: readonly Targeted[], reply: Document): void {
   if (reply.ok !== 1) {
-    for (const t of batch) out.writeErrors.push({ index: t.index, code: Number(reply.code), errmsg: String(reply.errmsg) });
+    for (const t of batch)
+      out.writeErrors.push({ index: t.index, code: Number(reply.code), errmsg: String(reply.errmsg) });
     return;
   }
   out.n += Number(reply.n ?? 0);
@@ -84,14 +86,30 @@ function merge(out: WriteOutcome, batch: readonly Targeted[], reply: Document): 
 }
 
 /** Sends one batch to one shard; a network failure becomes a write error for each statement. */
-function* sendBatch(node: ServerNode, op: OperationContext, kind: WriteKind, ns: string, shard: string, batch: readonly Targeted[]): Task<Document> {
-  const command: Document = { [kind]: collectionName(ns), [WRITE_FIELDS[kind]]: batch.map((t) => t.stmt), ordered: op.command.ordered !== false };
+function* sendBatch(
+  node: ServerNode,
+  op: OperationContext,
+  kind: WriteKind,
+  ns: string,
+  shard: string,
+  batch: readonly Targeted[],
+): Task<Document> {
+  const command: Document = {
+    [kind]: collectionName(ns),
+    [WRITE_FIELDS[kind]]: batch.map((t) => t.stmt),
+    ordered: op.command.ordered !== false,
+  };
   // A retryable write's statements keep the ids of their position in the client's command.
   if (isRetryableWrite(op)) command.stmtIds = batch.map((t) => statementIdAt(op, t.index));
   try {
     return yield* sendToShard(node, op, shard, databaseName(ns), command);
   } catch (e) {
-    if (e instanceof NetworkError) return { ok: 0, code: e.kind === "HostUnreachable" ? ErrorCodes.HostUnreachable : ErrorCodes.NetworkTimeout, errmsg: e.message };
+    if (e instanceof NetworkError)
+      return {
+        ok: 0,
+        code: e.kind === "HostUnreachable" ? ErrorCodes.HostUnreachable : ErrorCodes.NetworkTimeout,
+        errmsg: e.message,
+      };
     throw e;
   }
 }
@@ -103,7 +121,13 @@ function* sendBatch(node: ServerNode, op: OperationContext, kind: WriteKind, ns:
  * fix the shard key tries the owning shards one at a time until one matches (8.0 writes without
  * shard key find the document first; the observable result is the same).
  */
-export function* clusterWrite(node: ServerNode, op: OperationContext, kind: WriteKind, ns: string, statements: readonly unknown[]): Task<WriteOutcome> {
+export function* clusterWrite(
+  node: ServerNode,
+  op: OperationContext,
+  kind: WriteKind,
+  ns: string,
+  statements: readonly unknown[],
+): Task<WriteOutcome> {
   const ordered = op.command.ordered !== false;
   const out: WriteOutcome = { n: 0, nModified: 0, upserted: [], writeErrors: [] };
   const targets: Targeted[] = [];
@@ -128,7 +152,9 @@ export function* clusterWrite(node: ServerNode, op: OperationContext, kind: Writ
     }
     if (t.shards.length > 1) {
       // A multi-document write goes to every targeted shard.
-      const replies = yield* wait(Future.all(t.shards.map((shard) => spawn(sendBatch(node, op, kind, ns, shard, [t])))));
+      const replies = yield* wait(
+        Future.all(t.shards.map((shard) => spawn(sendBatch(node, op, kind, ns, shard, [t])))),
+      );
       for (const reply of replies) merge(out, [t], reply);
       return;
     }

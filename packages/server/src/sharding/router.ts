@@ -54,7 +54,12 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
   const shardId = node.shared.sharding.primaryShard(op.db);
   if (shardId === undefined)
     throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
-  const reply = yield* runOnShard(node, shardId, { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+  const reply = yield* runOnShard(node, shardId, {
+    db: op.db,
+    command: { ...op.command, ...forwardedFields(op) },
+    user: op.request.user,
+    internal: true,
+  });
   noteShardReply(op, reply);
   return reply;
 }
@@ -65,12 +70,23 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
  * tagged with the original user for auditing. Every mongos→shard send for a client goes through
  * here (the transaction router hooks in at this point).
  */
-export function* sendToShard(node: ServerNode, op: OperationContext, shardId: string, db: string, command: Document): Task<Document> {
+export function* sendToShard(
+  node: ServerNode,
+  op: OperationContext,
+  shardId: string,
+  db: string,
+  command: Document,
+): Task<Document> {
   const txnRouter = transactionRouterOf(op);
   const reply =
     txnRouter !== undefined
       ? yield* sendToShardInTransaction(node, op, txnRouter, shardId, db, command)
-      : yield* runOnShard(node, shardId, { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true });
+      : yield* runOnShard(node, shardId, {
+          db,
+          command: { ...command, ...forwardedFields(op) },
+          user: op.request.user,
+          internal: true,
+        });
   // mongos answers with the largest operationTime of the shards it contacted (reference §6).
   noteShardReply(op, reply);
   return reply;

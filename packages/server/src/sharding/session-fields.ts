@@ -10,7 +10,16 @@ export function forwardedFields(op: OperationContext): Document {
   const c = op.command;
   const out: Document = {};
   if (op.lsid !== undefined) out.lsid = op.lsid;
-  for (const f of ["txnNumber", "autocommit", "startTransaction", "readConcern", "writeConcern", "maxTimeMS", "stmtId", "stmtIds"])
+  for (const f of [
+    "txnNumber",
+    "autocommit",
+    "startTransaction",
+    "readConcern",
+    "writeConcern",
+    "maxTimeMS",
+    "stmtId",
+    "stmtIds",
+  ])
     if (c[f] !== undefined) out[f] = c[f];
   return out;
 }

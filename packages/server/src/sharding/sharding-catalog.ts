@@ -182,9 +182,17 @@ export class ShardingCatalog {
     const key = this.shardKeyOf(entry, middle);
     const chunk = this.chunkFor(entry, key);
     if (compareKeys(chunk.min, key) === 0 || compareKeys(chunk.max, key) === 0)
-      throw new ServerError(ErrorCodes.InvalidOptions, `cannot split chunk ${formatBson(chunk.min)} -->> ${formatBson(chunk.max)} at its bound ${formatBson(key)}`);
+      throw new ServerError(
+        ErrorCodes.InvalidOptions,
+        `cannot split chunk ${formatBson(chunk.min)} -->> ${formatBson(chunk.max)} at its bound ${formatBson(key)}`,
+      );
     const i = entry.chunks.indexOf(chunk);
-    entry.chunks.splice(i, 1, { min: chunk.min, max: key, shard: chunk.shard }, { min: key, max: chunk.max, shard: chunk.shard });
+    entry.chunks.splice(
+      i,
+      1,
+      { min: chunk.min, max: key, shard: chunk.shard },
+      { min: key, max: chunk.max, shard: chunk.shard },
+    );
   }
 
   /** The chunk whose bounds are exactly `[min, max)`, if any. */
