@@ -106,8 +106,13 @@ export function kernelBench(): Figure[] {
   const messages = 2_000_000;
   kernelRate(200_000); // warm up
   bareHeapRate(200_000);
-  const rate = Math.max(kernelRate(messages), kernelRate(messages));
-  const bare = Math.max(bareHeapRate(messages), bareHeapRate(messages));
+  // Best of three, interleaved, so a burst of load on the machine hits both loops alike.
+  let rate = 0;
+  let bare = 0;
+  for (let i = 0; i < 3; i++) {
+    rate = Math.max(rate, kernelRate(messages));
+    bare = Math.max(bare, bareHeapRate(messages));
+  }
   return [
     { name: "kernel.messagesPerSec", value: Math.round(rate), unit: "msg/s" },
     { name: "kernel.ratioToBareHeap", value: Number((rate / bare).toFixed(3)), unit: "ratio" },

@@ -106,8 +106,8 @@ class SimNode<E extends TraceBase> {
   context!: NodeContext<E>;
   failpoints!: FailPointRegistry;
   readonly pending = new Map<number, PendingRequest>();
-  /** Per destination: the latest delivery time scheduled, to keep links FIFO. */
-  readonly linkTail = new Map<SimNode<E>, number>();
+  /** Per destination (indexed by its trace id): the latest delivery time scheduled, to keep links FIFO. */
+  linkTail: number[] = [];
   constructor(
     readonly name: string,
     readonly factory: ProcessFactory<E>,
@@ -186,16 +186,20 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
    * `deadline`. Returns whether `done()` held. Time stays at the last event run.
    */
   runUntil(done: () => boolean, deadline: Millis = Infinity): boolean {
+    const queue = this.queue;
     for (;;) {
       if (done()) return true;
-      let next = this.queue.peek();
+      const next = queue.peek();
+      if (next === undefined) return false;
       // Drop cancelled events first: the deadline check must see the next event that will run.
-      while (next !== undefined && next.cancelled) {
-        this.queue.pop();
-        next = this.queue.peek();
+      if (next.cancelled) {
+        queue.pop();
+        continue;
       }
-      if (next === undefined || next.time > deadline) return false;
-      this.step();
+      if (next.time > deadline) return false;
+      queue.pop();
+      this.time = next.time;
+      next.fire();
     }
   }
 
@@ -256,7 +260,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     node.up = false;
     node.process = undefined;
     node.pending.clear();
-    node.linkTail.clear();
+    node.linkTail = [];
     node.incarnation++;
     this.trace.record({ type: "node.crash", node: name });
     // Peers waiting for a reply from this node see their connection reset.
@@ -426,9 +430,9 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     let at = this.time + sampleLatency(net.latency, this.netRng);
     if (net.reorderRate > 0 && this.netRng.chance(net.reorderRate)) at += net.reorderDelayMs;
     else {
-      const tail = from.linkTail.get(target) ?? 0;
+      const tail = from.linkTail[target.traceId] ?? 0;
       if (at < tail) at = tail;
-      from.linkTail.set(target, at);
+      from.linkTail[target.traceId] = at;
     }
     const delivery = new Delivery(this, from, target, envelope, msgId, label, labelId, this.time, at, this.seq++);
     this.queue.push(delivery);

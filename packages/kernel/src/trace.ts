@@ -44,7 +44,7 @@ class MessageChunk {
   readonly kind = new Uint8Array(CHUNK); // 0 = net.send, 1 = net.deliver
   readonly time = new Float64Array(CHUNK);
   readonly sentAt = new Float64Array(CHUNK);
-  readonly msgId = new Float64Array(CHUNK);
+  readonly msgId = new Uint32Array(CHUNK);
   readonly node = new Uint32Array(CHUNK);
   readonly peer = new Uint32Array(CHUNK);
   readonly label = new Uint32Array(CHUNK);
