@@ -145,6 +145,41 @@ void describe("CRUD through mongos and on shards", () => {
     await c.stop();
   });
 
+  void test("$currentOp lists an open transaction between statements as an idle session (currentop_idle_sessions)", async () => {
+    const c = await Cluster.start({ seed: 7 });
+    const shard = c.connect(c.shard(0));
+    const { id } = (await shard.runCommand("admin", { startSession: 1 })) as { id: Doc };
+    const started = await shard.runCommand("test", {
+      insert: "t",
+      documents: [{ _id: 1 }],
+      lsid: id,
+      txnNumber: Long.fromNumber(1),
+      autocommit: false,
+      startTransaction: true,
+    });
+    assert.equal(started.ok, 1);
+    const rows = cursorOf(
+      await shard.runCommand("admin", {
+        aggregate: 1,
+        pipeline: [{ $currentOp: { allUsers: true } }, { $match: { type: "idleSession" } }],
+        cursor: {},
+      }),
+    ).firstBatch as Doc[];
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].desc, "inactive transaction");
+    const params = (rows[0].transaction as { parameters: { txnNumber: Long; autocommit: boolean } }).parameters;
+    assert.deepEqual([params.txnNumber.toNumber(), params.autocommit], [1, false]);
+    const none = cursorOf(
+      await shard.runCommand("admin", {
+        aggregate: 1,
+        pipeline: [{ $currentOp: { allUsers: true, idleSessions: false } }, { $match: { type: "idleSession" } }],
+        cursor: {},
+      }),
+    ).firstBatch as Doc[];
+    assert.equal(none.length, 0);
+    await c.stop();
+  });
+
   void test("malformed CRUD commands get MongoDB's parse errors and never crash the node", async () => {
     const c = await Cluster.start({ seed: 6 });
     for (const node of [c.mongos(), c.shard(0)]) {

@@ -10,6 +10,7 @@ import type { CommandDefinition } from "../commands/command.js";
 import { canKillOp, clusterResource } from "../auth/index.js";
 import { checkShardReply } from "../sharding/cluster-query.js";
 import { runOnShard } from "../sharding/router.js";
+import { lsidLabel } from "../cursors/cursor-manager.js";
 
 /** Parsed `$currentOp` options (`document_source_current_op.cpp`). */
 interface CurrentOpSpec {
@@ -76,6 +77,23 @@ export function localCurrentOp(op: OperationContext, node: ServerNode, spec: Cur
       waitingForLock: false,
       killPending: other.killPending,
     });
+  }
+  if (spec.idleSessions && node.participants !== undefined) {
+    // Sessions holding an open transaction that no operation is running in ("inactive
+    // transaction" rows of `$currentOp`, with the transaction's parameters).
+    const busy = new Set([...node.ops.values()].map((o) => (o.lsid === undefined ? "" : lsidLabel(o.lsid))));
+    for (const t of node.participants.openTransactions()) {
+      if (busy.has(lsidLabel(t.lsid))) continue;
+      rows.push({
+        type: "idleSession",
+        host: `${node.name}:27017`,
+        desc: "inactive transaction",
+        active: false,
+        lsid: t.lsid,
+        transaction: { parameters: { txnNumber: t.txnNumber, autocommit: false }, state: t.state },
+        waitingForLock: false,
+      });
+    }
   }
   if (spec.idleCursors)
     for (const c of node.cursors.all()) {
