@@ -10,8 +10,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Long, NetworkError, type Cluster, type Connection, type Document } from "sessionsim";
-import { AdvanceCommand, faultCommands, SimSystem, suiteSeed, type ClusterShape, type SimCommand } from "@sessionsim/testing";
+import { Long, NetworkError, type Cluster, type Connection, type Document, type TraceEvent } from "sessionsim";
+import { formatTimeline } from "@sessionsim/report";
+import {
+  AdvanceCommand,
+  faultCommands,
+  SimSystem,
+  suiteSeed,
+  type ClusterShape,
+  type SimCommand,
+} from "@sessionsim/testing";
 
 // ---- the application under test ---------------------------------------------------------------
 
@@ -31,7 +39,12 @@ class InventoryService {
     const txnNumber = Long.fromNumber(this.bump(session));
     const base = { lsid: this.lsidOf(session), txnNumber, autocommit: false };
     const id = this.nextId++;
-    await this.conn.runCommand("test", { insert: "items", documents: [{ _id: -id, hold: session }], startTransaction: true, ...base });
+    await this.conn.runCommand("test", {
+      insert: "items",
+      documents: [{ _id: -id, hold: session }],
+      startTransaction: true,
+      ...base,
+    });
     await this.conn.runCommand("test", { insert: "items", documents: [{ _id: id, hold: session }], ...base });
     // The commit may take a while (two-phase commit); the service does not wait for it.
     return { commit: this.conn.send("admin", { commitTransaction: 1, ...base }) };
@@ -47,9 +60,17 @@ class InventoryService {
     for (const session of sessions) {
       if (!this.txnNumbers.has(session)) continue;
       const base = { lsid: this.lsidOf(session), txnNumber: Long.fromNumber(this.bump(session)), autocommit: false };
-      const audit = this.conn.send("test", { insert: "items", documents: [{ _id: this.nextId++, audit: "stop" }], startTransaction: true, ...base });
+      const audit = this.conn.send("test", {
+        insert: "items",
+        documents: [{ _id: this.nextId++, audit: "stop" }],
+        startTransaction: true,
+        ...base,
+      });
       const r = await this.cluster.wait(audit, { maxMs: 5_000 }).catch(() => undefined);
-      if (r?.ok !== 1) throw new Error(`emergencyStop: session ${session} is still busy after killAllSessions (${r === undefined ? "no reply within 5 s" : String(r.codeName)})`);
+      if (r?.ok !== 1)
+        throw new Error(
+          `emergencyStop: session ${session} is still busy after killAllSessions (${r === undefined ? "no reply within 5 s" : String(r.codeName)})`,
+        );
       await this.conn.runCommand("admin", { abortTransaction: 1, ...base });
     }
   }
@@ -118,14 +139,23 @@ function wrap(c: SimCommand): fc.AsyncCommand<ClusterShape, Real> {
   return { check: (m) => c.check(m), run: (m, r) => c.run(m, r.sys), toString: () => c.toString() };
 }
 
-const inventoryProperty = fc.asyncProperty(commands, async (cmds) => {
+let lastTrace: readonly TraceEvent[] | undefined;
+
+/** Runs one command sequence on a fresh cluster; returns the cluster's trace. */
+async function runInventory(cmds: Iterable<fc.AsyncCommand<ClusterShape, Real>>): Promise<readonly TraceEvent[]> {
   const sys = await SimSystem.start({ seed: 7, shards: 2, mongos: 1 });
   const app = new InventoryService(sys.cluster, sys.conn("mongos0", undefined), (s) => sys.lsidOf(s, undefined));
   try {
     await fc.asyncModelRun(() => ({ model: shape, real: { sys, app } }), cmds);
   } finally {
+    lastTrace = sys.cluster.trace();
     await sys.stop();
   }
+  return lastTrace;
+}
+
+const inventoryProperty = fc.asyncProperty(commands, async (cmds) => {
+  await runInventory(cmds);
 });
 
 void test("the toolkit finds the planted emergency-stop bug and shrinks it to a short scenario", async () => {
@@ -142,4 +172,11 @@ void test("the toolkit finds the planted emergency-stop bug and shrinks it to a 
   const steps = scenario.replace(/\s*\/\*.*\*\//, "").split(/,(?![^()]*\))/);
   assert.ok(steps.length <= 5, `not shrunk enough: ${scenario}`);
   assert.match(String(details.errorInstance), /still busy after killAllSessions/);
+  // The counterexample's timeline (client traffic, faults and errors), as the guide shows it.
+  if (process.env.SESSIONSIM_TIMELINE === "1") {
+    let trace: readonly TraceEvent[] = [];
+    const cmds = details.counterexample![0];
+    await runInventory(cmds).catch((e: unknown) => (trace = (e as { trace?: readonly TraceEvent[] }).trace ?? []));
+    for (const line of formatTimeline(lastTrace ?? trace, { internal: false, timers: false })) console.log(line);
+  }
 });

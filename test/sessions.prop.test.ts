@@ -15,11 +15,22 @@ import { checkStandard, suiteSeed, type FaultLevel } from "@sessionsim/testing";
 const SEED = suiteSeed(20_260_105);
 console.log(`sessions.prop: SESSIONSIM_SEED=${SEED}`);
 
-async function check(faults: FaultLevel, numRuns: number, commands: number, extra: { determinismCheck?: boolean; auth?: boolean } = {}): Promise<void> {
+async function check(
+  faults: FaultLevel,
+  numRuns: number,
+  commands: number,
+  extra: { determinismCheck?: boolean; auth?: boolean } = {},
+): Promise<void> {
   const r = await checkStandard({ seed: SEED, numRuns, faults, commands, ...extra });
   if (r.failed)
     assert.fail(
-      [`the standard property failed (faults=${faults}); reproduce with:`, `  ${r.reproduction}`, "shrunk scenario:", ...(r.scenario ?? []).map((l) => `  ${l}`), String(r.error instanceof Error ? r.error.message : r.error)].join("\n"),
+      [
+        `the standard property failed (faults=${faults}); reproduce with:`,
+        `  ${r.reproduction}`,
+        "shrunk scenario:",
+        ...(r.scenario ?? []).map((l) => `  ${l}`),
+        String(r.error instanceof Error ? r.error.message : r.error),
+      ].join("\n"),
     );
   assert.equal(r.runs, numRuns);
 }

@@ -7,11 +7,15 @@ import type { Figure } from "./figure.js";
 import { kernelBench } from "./kernel.bench.js";
 import { sessionsBench } from "./sessions.bench.js";
 import { txnBench } from "./txn.bench.js";
+import { exploreBench, propBench, simBench } from "./prop.bench.js";
 
 const groups: { prefix: string; run: () => Figure[] | Promise<Figure[]> }[] = [
   { prefix: "kernel", run: kernelBench },
   { prefix: "sessions", run: sessionsBench },
   { prefix: "txn", run: txnBench },
+  { prefix: "prop", run: propBench },
+  { prefix: "explore", run: exploreBench },
+  { prefix: "sim", run: simBench },
 ];
 
 const args = process.argv.slice(2);

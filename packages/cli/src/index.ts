@@ -5,7 +5,15 @@
  */
 export { explore, type ExploreOptions } from "./explore/explore.js";
 export { runSeed } from "./explore/run-seed.js";
-export { mergeResults, summarize, shardRange, parseShard, type ExploreResult, type ExploreSettings, type SeedResult } from "./explore/results.js";
+export {
+  mergeResults,
+  summarize,
+  shardRange,
+  parseShard,
+  type ExploreResult,
+  type ExploreSettings,
+  type SeedResult,
+} from "./explore/results.js";
 export { SCENARIOS, findScenario, type Scenario } from "./scenarios/index.js";
 export { runScenario, type RunOptions } from "./run-scenario.js";
 export { runSweep, type SweepOptions } from "./sweep/run-sweep.js";

@@ -21,7 +21,8 @@ import { explore } from "./explore/explore.js";
 import { mergeResults, parseShard, type ExploreResult, type SeedResult } from "./explore/results.js";
 
 function faultLevel(s: string): FaultLevel {
-  if (!(FAULT_LEVELS as readonly string[]).includes(s)) throw new Error(`--faults must be one of ${FAULT_LEVELS.join(", ")}`);
+  if (!(FAULT_LEVELS as readonly string[]).includes(s))
+    throw new Error(`--faults must be one of ${FAULT_LEVELS.join(", ")}`);
   return s as FaultLevel;
 }
 
@@ -42,7 +43,9 @@ function printFailure(r: SeedResult, out: (s: string) => void): void {
 export function registerPropertyCommands(program: Command): void {
   program
     .command("explore")
-    .description("run the standard property over many seeds in parallel worker threads; print every failure's reproduction line")
+    .description(
+      "run the standard property over many seeds in parallel worker threads; print every failure's reproduction line",
+    )
     .option("--runs <n>", "number of seeds", "100")
     .option("--workers <k>", "worker threads (0: run in this thread)", String(Math.max(1, availableParallelism() - 1)))
     .option("--seed <s>", "first seed", "1")
@@ -52,6 +55,7 @@ export function registerPropertyCommands(program: Command): void {
     .option("--mongos <n>", "mongos routers", "2")
     .option("--auth <on|off>", "force access control on or off (default: varies per seed)")
     .option("--determinism", "run every case twice and compare trace hashes")
+    .option("--exact-commands", "exactly --commands commands per run (as the benchmarks do) instead of up to that many")
     .option("--shard <i/n>", "run only shard i (0-based) of n of the seed range")
     .option("--json", "print the results as JSON on stdout")
     .option("--out <file>", "also write the JSON results to a file")
@@ -66,6 +70,7 @@ export function registerPropertyCommands(program: Command): void {
         mongos: string;
         auth?: string;
         determinism?: boolean;
+        exactCommands?: boolean;
         shard?: string;
         json?: boolean;
         out?: string;
@@ -77,6 +82,7 @@ export function registerPropertyCommands(program: Command): void {
           mongos: int("--mongos", opts.mongos, 1),
           ...(opts.auth === undefined ? {} : { auth: opts.auth === "on" || opts.auth === "true" }),
           determinism: opts.determinism === true,
+          ...(opts.exactCommands === true ? { exactCommands: true } : {}),
         };
         const log = opts.json === true ? (s: string) => console.error(s) : (s: string) => console.log(s);
         const result = await explore({
@@ -166,18 +172,36 @@ export function registerPropertyCommands(program: Command): void {
     .action(async (opts: { count: string; seed: string; json?: boolean }) => {
       const count = int("--count", opts.count, 1);
       const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: "fuzz [{bar}] {value}/{total} documents | {eta_formatted} left", stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            {
+              format: "fuzz [{bar}] {value}/{total} documents | {eta_formatted} left",
+              stream: process.stderr,
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
       bar?.start(count, 0);
       const report = await runFuzz({ count, seed: int("--seed", opts.seed), onProgress: (n) => bar?.update(n) });
       bar?.stop();
       if (opts.json === true) {
-        console.log(JSON.stringify({ ...report, problems: report.problems.map((p) => ({ kind: p.kind, message: p.message })) }, null, 2));
+        console.log(
+          JSON.stringify(
+            { ...report, problems: report.problems.map((p) => ({ kind: p.kind, message: p.message })) },
+            null,
+            2,
+          ),
+        );
       } else {
-        console.log(`${report.tried} documents tried: ${report.okReplies} ok, ${report.errorReplies} error replies, ${report.networkErrors} network errors`);
-        const top = Object.entries(report.codeNames).sort((a, b) => b[1] - a[1]).slice(0, 8);
+        console.log(
+          `${report.tried} documents tried: ${report.okReplies} ok, ${report.errorReplies} error replies, ${report.networkErrors} network errors`,
+        );
+        const top = Object.entries(report.codeNames)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 8);
         console.log(pc.dim(`most common errors: ${top.map(([k, n]) => `${k} ${n}`).join(", ")}`));
-        if (report.problems.length === 0) console.log(pc.green("nothing broke: every reply was MongoDB-shaped, no node.bug, invariants held"));
+        if (report.problems.length === 0)
+          console.log(pc.green("nothing broke: every reply was MongoDB-shaped, no node.bug, invariants held"));
         else {
           console.log(pc.red(`${report.problems.length} distinct problem(s):`));
           for (const p of report.problems) console.log(`  ${pc.red(p.kind)} ${p.message}`);
@@ -189,7 +213,9 @@ export function registerPropertyCommands(program: Command): void {
 
 function printSummary(r: ExploreResult, out: (s: string) => void): void {
   const ranges = r.ranges.map(([a, b]) => `${a}..${b - 1}`).join(", ");
-  out(`${r.runs} seeds (${ranges}), faults=${r.settings.faults}: ${r.passed} passed, ${r.failed} failed; ${Object.keys(r.coverage).length} coverage combinations reached`);
+  out(
+    `${r.runs} seeds (${ranges}), faults=${r.settings.faults}: ${r.passed} passed, ${r.failed} failed; ${Object.keys(r.coverage).length} coverage combinations reached`,
+  );
   for (const f of r.failures) if (f.reproduction !== undefined) out(`  ${f.reproduction}`);
 }
 

@@ -3,7 +3,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { explore } from "../src/explore/explore.js";
-import { mergeResults, parseShard, shardRange, summarize, type ExploreSettings, type SeedResult } from "../src/explore/results.js";
+import {
+  mergeResults,
+  parseShard,
+  shardRange,
+  summarize,
+  type ExploreSettings,
+  type SeedResult,
+} from "../src/explore/results.js";
 
 const settings: ExploreSettings = { faults: "network", commands: 20, shards: 2, mongos: 2, determinism: false };
 

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { Binary, Long} from "sessionsim";
+import type { Binary, Long } from "sessionsim";
 import { Cluster, NetworkError, type Connection, type Document } from "sessionsim";
 import { firstBatch, keyOfRecord, sessionUid, uidHex } from "./util.js";
 
@@ -79,13 +79,21 @@ export interface AclExpectation {
  * expectedAclOutcome("killAllSessions[]", new Set(["killAnySession"]), true);
  * // { outcome: "ok", killsVictim: true, mayListVictim: false }
  */
-export function expectedAclOutcome(action: AclAction, privileges: ReadonlySet<SessionPrivilege>, authenticated: boolean): AclExpectation {
+export function expectedAclOutcome(
+  action: AclAction,
+  privileges: ReadonlySet<SessionPrivilege>,
+  authenticated: boolean,
+): AclExpectation {
   const deny: AclExpectation = { outcome: "Unauthorized", killsVictim: false, mayListVictim: false };
   if (!authenticated) return deny;
   const kill = privileges.has("killAnySession");
   const imp = privileges.has("impersonate");
   const list = privileges.has("listSessions");
-  const ok = (killsVictim = false, mayListVictim = false): AclExpectation => ({ outcome: "ok", killsVictim, mayListVictim });
+  const ok = (killsVictim = false, mayListVictim = false): AclExpectation => ({
+    outcome: "ok",
+    killsVictim,
+    mayListVictim,
+  });
   switch (action) {
     case "startSession":
     case "killSessions[]":
@@ -155,7 +163,10 @@ export function aclCase(): fc.Arbitrary<AclCase> {
       users: fc.tuple(...Array.from({ length: n }, (_, i) => user(i === 0 ? "victim" : `u${i}`))),
       steps: fc.array(
         fc.record({
-          actor: fc.oneof({ arbitrary: fc.integer({ min: 1, max: n - 1 }), weight: 6 }, { arbitrary: fc.constant<"anonymous">("anonymous"), weight: 1 }),
+          actor: fc.oneof(
+            { arbitrary: fc.integer({ min: 1, max: n - 1 }), weight: 6 },
+            { arbitrary: fc.constant<"anonymous">("anonymous"), weight: 1 },
+          ),
           action: fc.constantFrom(...ACL_ACTIONS),
         }),
         { minLength: 1, maxLength: 8 },
@@ -191,7 +202,12 @@ function customRoleName(userIndex: number, roleIndex: number): string {
  */
 export async function runAclCase(c: AclCase): Promise<AclMismatch[]> {
   const roles = c.users.flatMap((u, i) =>
-    u.custom.map((privs, j) => ({ role: customRoleName(i, j), db: "admin", privileges: [{ resource: { cluster: true }, actions: [...privs] }], roles: [] })),
+    u.custom.map((privs, j) => ({
+      role: customRoleName(i, j),
+      db: "admin",
+      privileges: [{ resource: { cluster: true }, actions: [...privs] }],
+      roles: [],
+    })),
   );
   const users = [
     { user: "admin", db: "admin", roles: [{ role: "root", db: "admin" }] },
@@ -205,7 +221,15 @@ export async function runAclCase(c: AclCase): Promise<AclMismatch[]> {
       ],
     })),
   ];
-  const cluster = await Cluster.start({ seed: c.seed, shards: 1, mongos: 1, auth: true, users, roles, clientTimeoutMS: 30_000 });
+  const cluster = await Cluster.start({
+    seed: c.seed,
+    shards: 1,
+    mongos: 1,
+    auth: true,
+    users,
+    roles,
+    clientTimeoutMS: 30_000,
+  });
   const mismatches: AclMismatch[] = [];
   try {
     const admin = cluster.connect(cluster.mongos(), { user: "admin", db: "admin" });
@@ -232,21 +256,45 @@ export async function runAclCase(c: AclCase): Promise<AclMismatch[]> {
         reply = await conn.runCommand(dbOf(action), commandOf(action, victim, c.users[0].name));
       } catch (e) {
         if (e instanceof NetworkError) {
-          mismatches.push({ step: s, actor: actorName, action, expected: expected.outcome, actual: `NetworkError ${e.message}` });
+          mismatches.push({
+            step: s,
+            actor: actorName,
+            action,
+            expected: expected.outcome,
+            actual: `NetworkError ${e.message}`,
+          });
           continue;
         }
         throw e;
       }
       const actual = reply.ok === 1 ? "ok" : String(reply.codeName);
-      if (actual !== expected.outcome) mismatches.push({ step: s, actor: actorName, action, expected: expected.outcome, actual: `${actual}${reply.ok === 1 ? "" : ` (${String(reply.errmsg)})`}` });
+      if (actual !== expected.outcome)
+        mismatches.push({
+          step: s,
+          actor: actorName,
+          action,
+          expected: expected.outcome,
+          actual: `${actual}${reply.ok === 1 ? "" : ` (${String(reply.errmsg)})`}`,
+        });
       // Listings: nobody sees sessions they have no right to see.
       if (reply.ok === 1 && action.startsWith("list") && actor !== "anonymous") {
         const own = uidHex(uidOf(actor));
         for (const d of firstBatch(reply)) {
           const key = keyOfRecord(d);
           const uid = key?.split(":")[1];
-          if (uid !== undefined && uid !== own && !(expected.mayListVictim && uid === victimUid) && !expected.mayListVictim)
-            mismatches.push({ step: s, actor: actorName, action, expected: "only own sessions listed", actual: `listed a session of uid ${uid.slice(0, 8)}` });
+          if (
+            uid !== undefined &&
+            uid !== own &&
+            !(expected.mayListVictim && uid === victimUid) &&
+            !expected.mayListVictim
+          )
+            mismatches.push({
+              step: s,
+              actor: actorName,
+              action,
+              expected: "only own sessions listed",
+              actual: `listed a session of uid ${uid.slice(0, 8)}`,
+            });
         }
       }
       // Kills: the victim's cursor dies exactly when the table says the kill reaches it.
@@ -255,7 +303,13 @@ export async function runAclCase(c: AclCase): Promise<AclMismatch[]> {
         const killedVictim = !alive;
         const shouldKill = expected.killsVictim && expected.outcome === "ok" && actual === "ok";
         if (killedVictim !== shouldKill)
-          mismatches.push({ step: s, actor: actorName, action, expected: shouldKill ? "victim's cursor killed" : "victim's cursor alive", actual: killedVictim ? "victim's cursor killed" : "victim's cursor alive" });
+          mismatches.push({
+            step: s,
+            actor: actorName,
+            action,
+            expected: shouldKill ? "victim's cursor killed" : "victim's cursor alive",
+            actual: killedVictim ? "victim's cursor killed" : "victim's cursor alive",
+          });
         if (killedVictim) cursor = await openCursor(conns[0], victimSession);
       }
     }
@@ -308,7 +362,11 @@ function commandOf(action: AclAction, victim: { id: unknown; uid: Binary }, vict
     case "listLocalSessions{allUsers}":
       return { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: {} };
     case "listLocalSessions{users victim}":
-      return { aggregate: 1, pipeline: [{ $listLocalSessions: { users: [{ user: victimName, db: DB }] } }], cursor: {} };
+      return {
+        aggregate: 1,
+        pipeline: [{ $listLocalSessions: { users: [{ user: victimName, db: DB }] } }],
+        cursor: {},
+      };
     case "listSessions{}":
       return { aggregate: "system.sessions", pipeline: [{ $listSessions: {} }], cursor: {} };
     case "listSessions{allUsers}":
@@ -327,6 +385,8 @@ export function accessControlProperty(): fc.IAsyncPropertyWithHooks<[AclCase]> {
   return fc.asyncProperty(aclCase(), async (c) => {
     const m = await runAclCase(c);
     if (m.length > 0)
-      throw new Error(m.map((x) => `step ${x.step}: ${x.actor} ${x.action}: expected ${x.expected}, got ${x.actual}`).join("\n"));
+      throw new Error(
+        m.map((x) => `step ${x.step}: ${x.actor} ${x.action}: expected ${x.expected}, got ${x.actual}`).join("\n"),
+      );
   });
 }

@@ -34,7 +34,13 @@ const txnProbe = (s: TxnState | undefined): ProbeTxnState => {
 };
 
 const roleOf = (node: string): ProbeRole | undefined =>
-  node.startsWith("mongos") ? "mongos" : node.startsWith("shard") ? "shard" : node.startsWith("config") ? "config" : undefined;
+  node.startsWith("mongos")
+    ? "mongos"
+    : node.startsWith("shard")
+      ? "shard"
+      : node.startsWith("config")
+        ? "config"
+        : undefined;
 
 /**
  * Code-probe style coverage (as FoundationDB's): which combinations of node role × session state ×
@@ -133,8 +139,14 @@ export class CoverageTracker {
   }
 
   /** Merges another tracker's counts (e.g. from worker threads). */
-  merge(other: { readonly counts: ReadonlyMap<string, number> | Readonly<Record<string, number>>; readonly runs?: number }): void {
-    const entries: [string, number][] = other.counts instanceof Map ? [...(other.counts as ReadonlyMap<string, number>)] : Object.entries(other.counts as Readonly<Record<string, number>>);
+  merge(other: {
+    readonly counts: ReadonlyMap<string, number> | Readonly<Record<string, number>>;
+    readonly runs?: number;
+  }): void {
+    const entries: [string, number][] =
+      other.counts instanceof Map
+        ? [...(other.counts as ReadonlyMap<string, number>)]
+        : Object.entries(other.counts as Readonly<Record<string, number>>);
     for (const [k, n] of entries) this.counts.set(k as CoverageKey, (this.counts.get(k as CoverageKey) ?? 0) + n);
     this.runs += other.runs ?? 0;
   }
@@ -158,7 +170,9 @@ export class CoverageTracker {
 
   /** A table of reached combinations and the required ones never reached. */
   format(): string {
-    const lines = [`coverage over ${this.runs} run(s): ${this.counts.size} combinations of role/session/txn/kill reached`];
+    const lines = [
+      `coverage over ${this.runs} run(s): ${this.counts.size} combinations of role/session/txn/kill reached`,
+    ];
     for (const [k, n] of Object.entries(this.toJSON())) lines.push(`  ${k.padEnd(44)} ${n}`);
     const missing = this.missing();
     if (missing.length > 0) lines.push(`never reached (required): ${missing.join(", ")}`);

@@ -13,13 +13,26 @@
  * await fc.assert(standardProperty({ faults: "all", commands: 50 }), { seed: suiteSeed(), numRuns: 10 });
  */
 export * from "./util.js";
-export { TraceIndex, normalizeTxnState, lsidIdOf, type RequestRecord, type RequestBody, type TxnState } from "./trace-index.js";
+export {
+  TraceIndex,
+  normalizeTxnState,
+  lsidIdOf,
+  type RequestRecord,
+  type RequestBody,
+  type TxnState,
+} from "./trace-index.js";
 export * from "./invariants/types.js";
 export * from "./invariants/safety.js";
 export * from "./invariants/liveness.js";
 export * from "./invariants/monitor.js";
 export { killMatcher, KILL_COMMANDS } from "./invariants/kill-matcher.js";
-export { listSessionRecords, listLocalSessionRecords, readAll, QueryFailed, keysOf } from "./invariants/cluster-queries.js";
+export {
+  listSessionRecords,
+  listLocalSessionRecords,
+  readAll,
+  QueryFailed,
+  keysOf,
+} from "./invariants/cluster-queries.js";
 export * from "./model/session-model.js";
 export * from "./model/system.js";
 export * from "./model/commands.js";

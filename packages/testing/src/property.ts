@@ -2,7 +2,14 @@ import fc from "fast-check";
 import type { ClusterOptions, TraceEvent } from "sessionsim";
 import { ALL_INVARIANTS } from "./invariants/monitor.js";
 import type { Invariant, Violation } from "./invariants/types.js";
-import { AdvanceCommand, faultCommands, workloadCommands, type ClusterShape, type FaultLevel, type SimCommand } from "./model/commands.js";
+import {
+  AdvanceCommand,
+  faultCommands,
+  workloadCommands,
+  type ClusterShape,
+  type FaultLevel,
+  type SimCommand,
+} from "./model/commands.js";
 import { PropertyViolation, SimSystem } from "./model/system.js";
 import { formatReproduction, type Reproduction } from "./replay.js";
 import { clusterOptions } from "./arbitraries/cluster.js";
@@ -12,8 +19,13 @@ import type { CoverageTracker } from "./coverage.js";
 export interface StandardPropertyOptions {
   /** Which faults the command sequences may contain (default "all"). */
   readonly faults?: FaultLevel;
-  /** Commands per run (default 100). */
+  /** Commands per run: at most this many (default 100), or exactly with `exactCommands`. */
   readonly commands?: number;
+  /**
+   * Generate exactly `commands` commands per run (benchmarks): a plain array, which shrinks by
+   * dropping commands but never below that length. Default false (`fc.commands`, up to `commands`).
+   */
+  readonly exactCommands?: boolean;
   readonly shards?: number;
   readonly mongos?: number;
   /** Force access control on or off (default: varies). */
@@ -44,8 +56,16 @@ export interface StandardCase {
 }
 
 /** The resolved defaults of {@link StandardPropertyOptions}. */
-export function standardDefaults(o: StandardPropertyOptions = {}): Required<Pick<StandardPropertyOptions, "faults" | "commands" | "shards" | "mongos" | "horizonMs">> {
-  return { faults: o.faults ?? "all", commands: o.commands ?? 100, shards: o.shards ?? 2, mongos: o.mongos ?? 2, horizonMs: o.horizonMs ?? 3_600_000 };
+export function standardDefaults(
+  o: StandardPropertyOptions = {},
+): Required<Pick<StandardPropertyOptions, "faults" | "commands" | "shards" | "mongos" | "horizonMs">> {
+  return {
+    faults: o.faults ?? "all",
+    commands: o.commands ?? 100,
+    shards: o.shards ?? 2,
+    mongos: o.mongos ?? 2,
+    horizonMs: o.horizonMs ?? 3_600_000,
+  };
 }
 
 /**
@@ -58,17 +78,48 @@ export function standardDefaults(o: StandardPropertyOptions = {}): Required<Pick
  */
 export function standardCase(o: StandardPropertyOptions = {}): fc.Arbitrary<StandardCase> {
   const d = standardDefaults(o);
-  return clusterOptions({ shards: d.shards, mongos: d.mongos, ...(o.auth === undefined ? {} : { auth: o.auth }), parameters: o.parameters ?? true }).chain((options) => {
-    const shape: ClusterShape = { shards: options.shards ?? d.shards, mongos: options.mongos ?? d.mongos, auth: options.auth ?? false };
-    const work = workloadCommands(shape);
-    const faults = faultCommands(shape, d.faults);
-    const weighted = fc.oneof(
-      ...work.map((arbitrary) => ({ arbitrary, weight: 4 })),
-      { arbitrary: fc.constantFrom(60_000, 300_000, 300_000, 600_000).map((ms): SimCommand => new AdvanceCommand(ms)), weight: 6 },
-      ...faults.map((arbitrary) => ({ arbitrary, weight: 1 })),
-    );
-    return fc.commands([weighted], { maxCommands: d.commands, size: "max", ...(o.replayPath === undefined ? {} : { replayPath: o.replayPath }) }).map((commands) => ({ options, commands }));
+  return clusterOptions({
+    shards: d.shards,
+    mongos: d.mongos,
+    ...(o.auth === undefined ? {} : { auth: o.auth }),
+    parameters: o.parameters ?? true,
+  }).chain((options) => {
+    const shape: ClusterShape = {
+      shards: options.shards ?? d.shards,
+      mongos: options.mongos ?? d.mongos,
+      auth: options.auth ?? false,
+    };
+    const weighted = standardCommand(shape, d.faults);
+    if (o.exactCommands === true)
+      return fc
+        .array(weighted, { minLength: d.commands, maxLength: d.commands })
+        .map((commands) => ({ options, commands }));
+    return fc
+      .commands([weighted], {
+        maxCommands: d.commands,
+        size: "max",
+        ...(o.replayPath === undefined ? {} : { replayPath: o.replayPath }),
+      })
+      .map((commands) => ({ options, commands }));
   });
+}
+
+/**
+ * One command of the standard property: workload commands (weight 4 each), time advancing
+ * (about a quarter of all commands: an hour over 100 commands) and faults (weight 1 each).
+ *
+ * @example
+ * fc.sample(standardCommand({ shards: 2, mongos: 2, auth: false }, "all"), 5).map(String);
+ */
+export function standardCommand(shape: ClusterShape, faults: FaultLevel): fc.Arbitrary<SimCommand> {
+  return fc.oneof(
+    ...workloadCommands(shape).map((arbitrary) => ({ arbitrary, weight: 4 })),
+    {
+      arbitrary: fc.constantFrom(60_000, 300_000, 300_000, 600_000).map((ms): SimCommand => new AdvanceCommand(ms)),
+      weight: 6,
+    },
+    ...faultCommands(shape, faults).map((arbitrary) => ({ arbitrary, weight: 1 })),
+  );
 }
 
 /** What one run of a case produced. */
@@ -99,7 +150,17 @@ export async function runCase(c: StandardCase, o: StandardPropertyOptions = {}):
   const started = sys.cluster.now().getTime();
   let violations: readonly Violation[] = [];
   try {
-    await fc.asyncModelRun(() => ({ model: { shards: c.options.shards ?? d.shards, mongos: c.options.mongos ?? d.mongos, auth: c.options.auth ?? false }, real: sys }), c.commands);
+    await fc.asyncModelRun(
+      () => ({
+        model: {
+          shards: c.options.shards ?? d.shards,
+          mongos: c.options.mongos ?? d.mongos,
+          auth: c.options.auth ?? false,
+        },
+        real: sys,
+      }),
+      c.commands,
+    );
     const elapsed = sys.cluster.now().getTime() - started;
     if (elapsed < d.horizonMs) await sys.advance(d.horizonMs - elapsed);
     sys.sync();
@@ -148,7 +209,10 @@ export function standardProperty(o: StandardPropertyOptions = {}): fc.IAsyncProp
     if (o.determinismCheck === true) {
       const again = await runCase(c, { ...o, coverage: undefined });
       if (again.traceHash !== r.traceHash)
-        throw new CaseFailure(r, `nondeterminism: the same case gave trace hashes ${r.traceHash.slice(0, 12)} and ${again.traceHash.slice(0, 12)}${firstDivergence(r.trace, again.trace)}`);
+        throw new CaseFailure(
+          r,
+          `nondeterminism: the same case gave trace hashes ${r.traceHash.slice(0, 12)} and ${again.traceHash.slice(0, 12)}${firstDivergence(r.trace, again.trace)}`,
+        );
     }
   });
 }
@@ -185,7 +249,10 @@ export function describeEvent(e: TraceEvent): string {
     .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v, jsonSafe)?.slice(0, 80) : String(v)}`)
     .join(" ");
   const payload = (e as { payload?: { command?: Record<string, unknown> } }).payload?.command;
-  const cmd = payload === undefined ? "" : ` ${JSON.stringify(payload, (k, v: unknown) => (k === "" || typeof v !== "object" || v === null || Array.isArray(v) ? (typeof v === "bigint" ? `${v}n` : v) : v)).slice(0, 100)}`;
+  const cmd =
+    payload === undefined
+      ? ""
+      : ` ${JSON.stringify(payload, (k, v: unknown) => (k === "" || typeof v !== "object" || v === null || Array.isArray(v) ? (typeof v === "bigint" ? `${v}n` : v) : v)).slice(0, 100)}`;
   return `#${seq} ${new Date(time).toISOString().slice(11, 23)} ${node} ${type} ${fields}${cmd}`;
 }
 
@@ -211,7 +278,12 @@ export interface StandardCheckResult {
  * if (r.failed) console.log(r.reproduction);
  */
 export async function checkStandard(
-  o: StandardPropertyOptions & { readonly seed: number; readonly numRuns?: number; readonly path?: string; readonly endOnFailure?: boolean },
+  o: StandardPropertyOptions & {
+    readonly seed: number;
+    readonly numRuns?: number;
+    readonly path?: string;
+    readonly endOnFailure?: boolean;
+  },
 ): Promise<StandardCheckResult> {
   const d = standardDefaults(o);
   const details = await fc.check(standardProperty(o), {

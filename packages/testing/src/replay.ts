@@ -24,7 +24,14 @@ export interface Reproduction {
  * // "sessionsim replay 'seed=42;path=3:1:0;faults=all;cmds=100;shards=2;mongos=2'"
  */
 export function formatReproduction(r: Reproduction): string {
-  const parts = [`seed=${r.seed}`, `path=${r.path}`, `faults=${r.faults}`, `cmds=${r.commands}`, `shards=${r.shards}`, `mongos=${r.mongos}`];
+  const parts = [
+    `seed=${r.seed}`,
+    `path=${r.path}`,
+    `faults=${r.faults}`,
+    `cmds=${r.commands}`,
+    `shards=${r.shards}`,
+    `mongos=${r.mongos}`,
+  ];
   if (r.auth !== undefined) parts.push(`auth=${r.auth}`);
   if (r.replayPath !== undefined && r.replayPath !== "") parts.push(`replay=${r.replayPath}`);
   return `sessionsim replay '${parts.join(";")}'`;
@@ -48,7 +55,8 @@ export function parseReproduction(text: string): Reproduction {
   const seed = Number(fields.get("seed"));
   if (!Number.isInteger(seed)) throw new Error(`reproduction without a valid seed: ${text}`);
   const faults = (fields.get("faults") ?? "all") as FaultLevel;
-  if (!FAULT_LEVELS.includes(faults)) throw new Error(`unknown fault level ${faults}; use one of ${FAULT_LEVELS.join(", ")}`);
+  if (!FAULT_LEVELS.includes(faults))
+    throw new Error(`unknown fault level ${faults}; use one of ${FAULT_LEVELS.join(", ")}`);
   const num = (k: string, d: number): number => {
     const v = fields.get(k);
     if (v === undefined) return d;

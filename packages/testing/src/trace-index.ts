@@ -46,7 +46,7 @@ export function lsidIdOf(v: unknown): string | undefined {
     return m === null ? undefined : m[0].replaceAll("-", "").toLowerCase();
   }
   if (v instanceof Binary) return uuidHex(v);
-  if (typeof v === "object" && "id" in v) return lsidIdOf((v).id);
+  if (typeof v === "object" && "id" in v) return lsidIdOf(v.id);
   return undefined;
 }
 
@@ -94,7 +94,12 @@ export const NON_ATTACHING_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The session key an lsid document names for a caller (the server computes `uid` unless given). */
-export function lsidKeyFor(lsid: unknown, auth: boolean, user: RequestBody["user"], internal: boolean): string | undefined {
+export function lsidKeyFor(
+  lsid: unknown,
+  auth: boolean,
+  user: RequestBody["user"],
+  internal: boolean,
+): string | undefined {
   if (lsid === null || typeof lsid !== "object" || Array.isArray(lsid)) return undefined;
   const doc = lsid as Document;
   const id = uuidHex(doc.id);
@@ -146,7 +151,13 @@ export class TraceIndex {
     switch (e.type) {
       case "net.send": {
         const body = e.payload as RequestBody | undefined;
-        if (body === undefined || body === null || typeof body !== "object" || typeof body.command !== "object" || body.command === null)
+        if (
+          body === undefined ||
+          body === null ||
+          typeof body !== "object" ||
+          typeof body.command !== "object" ||
+          body.command === null
+        )
           return undefined;
         const name = Object.keys(body.command)[0] ?? "";
         const fromClient = e.node.startsWith("client");

@@ -130,7 +130,7 @@ export function brief(v: unknown, max = 120): string {
 export function numberOf(v: unknown): number | undefined {
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);
-  if (v !== null && typeof v === "object" && "toNumber" in v && typeof (v).toNumber === "function")
+  if (v !== null && typeof v === "object" && "toNumber" in v && typeof v.toNumber === "function")
     return (v as { toNumber(): number }).toNumber();
   if (v !== null && typeof v === "object" && "valueOf" in v) {
     const n = (v as { valueOf(): unknown }).valueOf();

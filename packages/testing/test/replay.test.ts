@@ -19,17 +19,41 @@ const noKillAll: SafetyInvariant = {
   description: "planted for the test",
   start: () => (e, index, report) => {
     if (e.type === "cmd.reply" && e.ok && index.lastRequest?.name === "killAllSessions" && index.lastRequest.fromClient)
-      report({ message: `${e.node} answered killAllSessions`, time: e.time, node: e.node, events: [index.lastRequest.sendEvent, e] });
+      report({
+        message: `${e.node} answered killAllSessions`,
+        time: e.time,
+        node: e.node,
+        events: [index.lastRequest.sendEvent, e],
+      });
   },
 };
 
 void describe("reproduction lines", () => {
   void test("format and parse round-trip", () => {
-    const r = { seed: 42, path: "3:1:0", faults: "all" as const, commands: 100, shards: 2, mongos: 2, auth: true, replayPath: "AB:C" };
+    const r = {
+      seed: 42,
+      path: "3:1:0",
+      faults: "all" as const,
+      commands: 100,
+      shards: 2,
+      mongos: 2,
+      auth: true,
+      replayPath: "AB:C",
+    };
     const line = formatReproduction(r);
-    assert.equal(line, "sessionsim replay 'seed=42;path=3:1:0;faults=all;cmds=100;shards=2;mongos=2;auth=true;replay=AB:C'");
+    assert.equal(
+      line,
+      "sessionsim replay 'seed=42;path=3:1:0;faults=all;cmds=100;shards=2;mongos=2;auth=true;replay=AB:C'",
+    );
     assert.deepEqual(parseReproduction(line), r);
-    assert.deepEqual(parseReproduction("seed=7;path=0;faults=none"), { seed: 7, path: "0", faults: "none", commands: 100, shards: 2, mongos: 2 });
+    assert.deepEqual(parseReproduction("seed=7;path=0;faults=none"), {
+      seed: 7,
+      path: "0",
+      faults: "none",
+      commands: 100,
+      shards: 2,
+      mongos: 2,
+    });
     assert.throws(() => parseReproduction("path=1"), /seed/);
     assert.throws(() => parseReproduction("seed=1;faults=lots"), /fault level/);
   });
@@ -42,7 +66,10 @@ void describe("reproduction lines", () => {
     assert.ok(first.error instanceof CaseFailure);
     assert.ok(first.error.result.violations.some((v) => v.invariant === "planted-no-kill-all"));
     const scenario = first.scenario ?? [];
-    assert.ok(scenario.some((l) => l.includes("killAllSessions")), scenario.join("\n"));
+    assert.ok(
+      scenario.some((l) => l.includes("killAllSessions")),
+      scenario.join("\n"),
+    );
     // Shrunk: the scenario is short.
     assert.ok(scenario.filter((l) => !l.includes("advance(")).length <= 3, scenario.join("\n"));
     const repro = parseReproduction(first.reproduction);
@@ -65,7 +92,14 @@ void describe("reproduction lines", () => {
   void test("determinism self-check passes on the simulator; equal seeds give equal traces", async () => {
     const hashes: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const r = await checkStandard({ seed: 11, numRuns: 2, faults: "all", commands: 30, hash: true, onResult: (_c, x) => hashes.push(x.traceHash) });
+      const r = await checkStandard({
+        seed: 11,
+        numRuns: 2,
+        faults: "all",
+        commands: 30,
+        hash: true,
+        onResult: (_c, x) => hashes.push(x.traceHash),
+      });
       assert.ok(!r.failed, r.reproduction);
     }
     assert.equal(hashes.length, 4);

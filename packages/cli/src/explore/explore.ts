@@ -26,7 +26,17 @@ export interface ExploreOptions {
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const [from, to] = shardRange(o.seed, o.runs, o.shard);
   const seeds = Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-  const bar = o.progress === true ? new cliProgress.SingleBar({ format: "explore [{bar}] {value}/{total} seeds | {failed} failed | {eta_formatted} left", stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar =
+    o.progress === true
+      ? new cliProgress.SingleBar(
+          {
+            format: "explore [{bar}] {value}/{total} seeds | {failed} failed | {eta_formatted} left",
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let failed = 0;
   bar?.start(seeds.length, 0, { failed });
   const results: SeedResult[] = [];
@@ -46,10 +56,18 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   return summarize(o.settings, [from, to], results);
 }
 
-async function runPool(settings: ExploreSettings, seeds: readonly number[], workers: number, done: (r: SeedResult) => void): Promise<void> {
+async function runPool(
+  settings: ExploreSettings,
+  seeds: readonly number[],
+  workers: number,
+  done: (r: SeedResult) => void,
+): Promise<void> {
   let next = 0;
   const n = Math.max(1, Math.min(workers, seeds.length));
-  const pool = Array.from({ length: n }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData: settings }));
+  const pool = Array.from(
+    { length: n },
+    () => new Worker(new URL("./worker.js", import.meta.url), { workerData: settings }),
+  );
   try {
     await Promise.all(
       pool.map(
@@ -63,11 +81,14 @@ async function runPool(settings: ExploreSettings, seeds: readonly number[], work
               }
               worker.postMessage({ seed: seeds[next++] });
             };
-            worker.on("message", (msg: { ok: true; result: SeedResult } | { ok: false; seed: number; error: string }) => {
-              if (!msg.ok) return reject(new Error(`seed ${msg.seed} crashed the worker: ${msg.error}`));
-              done(msg.result);
-              feed();
-            });
+            worker.on(
+              "message",
+              (msg: { ok: true; result: SeedResult } | { ok: false; seed: number; error: string }) => {
+                if (!msg.ok) return reject(new Error(`seed ${msg.seed} crashed the worker: ${msg.error}`));
+                done(msg.result);
+                feed();
+              },
+            );
             worker.on("error", reject);
             feed();
           }),

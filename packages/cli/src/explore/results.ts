@@ -8,6 +8,8 @@ export interface ExploreSettings {
   readonly mongos: number;
   readonly auth?: boolean;
   readonly determinism: boolean;
+  /** Exactly `commands` commands per run (benchmarks) instead of up to that many. */
+  readonly exactCommands?: boolean;
 }
 
 /** One seed's outcome. */
@@ -44,7 +46,11 @@ export interface ExploreResult {
 }
 
 /** Seeds `[from, to)` of shard `i` of `n` (0-based) of the range `[base, base + runs)`. */
-export function shardRange(base: number, runs: number, shard?: { readonly i: number; readonly n: number }): [number, number] {
+export function shardRange(
+  base: number,
+  runs: number,
+  shard?: { readonly i: number; readonly n: number },
+): [number, number] {
   if (shard === undefined) return [base, base + runs];
   const per = Math.floor(runs / shard.n);
   const extra = runs % shard.n;
@@ -67,7 +73,11 @@ function sortedCounts(c: Map<string, number>): Record<string, number> {
 }
 
 /** Builds the result of one sweep from its seeds' results (order-independent). */
-export function summarize(settings: ExploreSettings, range: readonly [number, number], seeds: readonly SeedResult[]): ExploreResult {
+export function summarize(
+  settings: ExploreSettings,
+  range: readonly [number, number],
+  seeds: readonly SeedResult[],
+): ExploreResult {
   const coverage = new Map<string, number>();
   for (const s of seeds) for (const [k, n] of Object.entries(s.coverage)) coverage.set(k, (coverage.get(k) ?? 0) + n);
   const failures = seeds
@@ -94,15 +104,21 @@ export function summarize(settings: ExploreSettings, range: readonly [number, nu
  */
 export function mergeResults(results: readonly ExploreResult[]): ExploreResult {
   if (results.length === 0) throw new Error("nothing to merge");
-  const key = (s: ExploreSettings): string => JSON.stringify([s.faults, s.commands, s.shards, s.mongos, s.auth ?? null, s.determinism]);
+  const key = (s: ExploreSettings): string =>
+    JSON.stringify([s.faults, s.commands, s.shards, s.mongos, s.auth ?? null, s.determinism, s.exactCommands ?? false]);
   const settings = results[0].settings;
   for (const r of results) {
     if (r.version !== 1) throw new Error(`unsupported result version ${String(r.version)}`);
-    if (key(r.settings) !== key(settings)) throw new Error(`cannot merge results of different settings: ${key(settings)} vs ${key(r.settings)}`);
+    if (key(r.settings) !== key(settings))
+      throw new Error(`cannot merge results of different settings: ${key(settings)} vs ${key(r.settings)}`);
   }
-  const ranges = results.flatMap((r) => r.ranges).map((r) => [r[0], r[1]] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const ranges = results
+    .flatMap((r) => r.ranges)
+    .map((r) => [r[0], r[1]] as [number, number])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   for (let i = 1; i < ranges.length; i++)
-    if (ranges[i][0] < ranges[i - 1][1]) throw new Error(`seed ranges overlap: [${ranges[i - 1].join(", ")}) and [${ranges[i].join(", ")})`);
+    if (ranges[i][0] < ranges[i - 1][1])
+      throw new Error(`seed ranges overlap: [${ranges[i - 1].join(", ")}) and [${ranges[i].join(", ")})`);
   const coverage = new Map<string, number>();
   for (const r of results) for (const [k, n] of Object.entries(r.coverage)) coverage.set(k, (coverage.get(k) ?? 0) + n);
   const failures = results.flatMap((r) => r.failures).sort((a, b) => a.seed - b.seed);

@@ -14,12 +14,14 @@ export async function runSeed(settings: ExploreSettings, seed: number): Promise<
     mongos: settings.mongos,
     ...(settings.auth === undefined ? {} : { auth: settings.auth }),
     determinismCheck: settings.determinism,
+    ...(settings.exactCommands === true ? { exactCommands: true } : {}),
     coverage,
   });
   const wallMs = performance.now() - started;
   if (!r.failed) return { seed, failed: false, coverage: coverage.toJSON(), wallMs };
   const err = r.error;
-  const invariants = err instanceof CaseFailure ? [...new Set(err.result.violations.map((v) => v.invariant))] : ["exception"];
+  const invariants =
+    err instanceof CaseFailure ? [...new Set(err.result.violations.map((v) => v.invariant))] : ["exception"];
   const message = err instanceof Error ? err.message : String(err);
   return {
     seed,

@@ -14,6 +14,11 @@ parentPort?.on("message", (msg: { seed: number } | "stop") => {
   }
   runSeed(settings, msg.seed).then(
     (result) => parentPort?.postMessage({ ok: true, result }),
-    (e: unknown) => parentPort?.postMessage({ ok: false, seed: msg.seed, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    (e: unknown) =>
+      parentPort?.postMessage({
+        ok: false,
+        seed: msg.seed,
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      }),
   );
 });

@@ -14,8 +14,10 @@ export interface ClusterOptionsConstraints {
   readonly network?: boolean;
 }
 
-const range = (v: { readonly min: number; readonly max: number } | number | undefined, dflt: { min: number; max: number }) =>
-  typeof v === "number" ? { min: v, max: v } : (v ?? dflt);
+const range = (
+  v: { readonly min: number; readonly max: number } | number | undefined,
+  dflt: { min: number; max: number },
+) => (typeof v === "number" ? { min: v, max: v } : (v ?? dflt));
 
 /**
  * Cluster options: seed, shards, mongos, access control with the workload's users, and MongoDB
@@ -44,17 +46,26 @@ export function clusterOptions(constraints: ClusterOptionsConstraints = {}): fc.
           },
           { requiredKeys: [] },
         );
-  const network = constraints.network === true
-    ? fc.option(
-        fc.record({
-          latency: fc.oneof(
-            fc.record({ kind: fc.constant("uniform" as const), minMs: fc.constant(0.2), maxMs: fc.constantFrom(2, 10) }),
-            fc.record({ kind: fc.constant("exponential" as const), minMs: fc.constant(0.2), meanMs: fc.constantFrom(1, 20) }),
-          ),
-        }),
-        { nil: undefined },
-      )
-    : fc.constant(undefined);
+  const network =
+    constraints.network === true
+      ? fc.option(
+          fc.record({
+            latency: fc.oneof(
+              fc.record({
+                kind: fc.constant("uniform" as const),
+                minMs: fc.constant(0.2),
+                maxMs: fc.constantFrom(2, 10),
+              }),
+              fc.record({
+                kind: fc.constant("exponential" as const),
+                minMs: fc.constant(0.2),
+                meanMs: fc.constantFrom(1, 20),
+              }),
+            ),
+          }),
+          { nil: undefined },
+        )
+      : fc.constant(undefined);
   return fc
     .record({
       seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),

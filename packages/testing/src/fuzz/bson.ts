@@ -4,7 +4,25 @@ import { Binary, Long, ObjectId, Timestamp, UUID, type Document } from "sessions
 /** Odd numbers the server must cope with: NaN, infinities, -0, negatives, int32/int64 extremes. */
 export function oddNumber(): fc.Arbitrary<unknown> {
   return fc.oneof(
-    fc.constantFrom(NaN, Infinity, -Infinity, -0, -1, 0, 1, 0.5, -0.5, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53, -(2 ** 53), 1e308, -1e308, 5e-324),
+    fc.constantFrom(
+      NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      -1,
+      0,
+      1,
+      0.5,
+      -0.5,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      2 ** 53,
+      -(2 ** 53),
+      1e308,
+      -1e308,
+      5e-324,
+    ),
     fc.constantFrom(Long.MAX_VALUE, Long.MIN_VALUE, Long.ZERO, Long.NEG_ONE, Long.fromNumber(2 ** 40)),
     fc.integer(),
     fc.double(),
@@ -14,7 +32,23 @@ export function oddNumber(): fc.Arbitrary<unknown> {
 /** Strings the server must cope with: empty, `$`-prefixed, dotted, NUL, long, non-ASCII. */
 export function oddString(): fc.Arbitrary<string> {
   return fc.oneof(
-    fc.constantFrom("", "$", "$where", "a.b", "\u0000", "admin", "config", "system.sessions", "test", "x".repeat(10_001), "ü", "🦆", "1", "NaN", "true"),
+    fc.constantFrom(
+      "",
+      "$",
+      "$where",
+      "a.b",
+      "\u0000",
+      "admin",
+      "config",
+      "system.sessions",
+      "test",
+      "x".repeat(10_001),
+      "ü",
+      "🦆",
+      "1",
+      "NaN",
+      "true",
+    ),
     fc.string({ maxLength: 12 }),
   );
 }
@@ -87,7 +121,12 @@ export function fuzzKey(): fc.Arbitrary<string> {
  */
 export function bsonValue(depth = 3): fc.Arbitrary<unknown> {
   const { value } = fc.letrec<{ value: unknown; doc: Document; arr: unknown[] }>((tie) => ({
-    value: fc.oneof({ depthSize: "small", maxDepth: depth }, { arbitrary: bsonScalar(), weight: 4 }, tie("doc"), tie("arr")),
+    value: fc.oneof(
+      { depthSize: "small", maxDepth: depth },
+      { arbitrary: bsonScalar(), weight: 4 },
+      tie("doc"),
+      tie("arr"),
+    ),
     doc: fc.dictionary(fuzzKey(), tie("value"), { maxKeys: 5 }),
     arr: fc.array(tie("value"), { maxLength: 5 }),
   }));

@@ -28,14 +28,23 @@ function keysOf(doc: Document): string[] {
 }
 
 const setField: Mutation = (doc) =>
-  fc.tuple(fc.constantFrom(...keysOf(doc)), bsonValue(2)).map(([k, v]) => ({ doc: { ...doc, [k]: v }, how: `set ${k}` }));
+  fc
+    .tuple(fc.constantFrom(...keysOf(doc)), bsonValue(2))
+    .map(([k, v]) => ({ doc: { ...doc, [k]: v }, how: `set ${k}` }));
 
 const setNested: Mutation = (doc) => {
-  const nestedKeys = keysOf(doc).filter((k) => typeof doc[k] === "object" && doc[k] !== null && !Array.isArray(doc[k]) && keysOf(doc[k] as Document).length > 0);
-  if (nestedKeys.length === 0) return setField(doc);
-  return fc.constantFrom(...nestedKeys).chain((k) =>
-    fc.tuple(fc.constantFrom(...keysOf(doc[k] as Document)), bsonValue(1)).map(([k2, v]) => ({ doc: { ...doc, [k]: { ...(doc[k] as Document), [k2]: v } }, how: `set ${k}.${k2}` })),
+  const nestedKeys = keysOf(doc).filter(
+    (k) =>
+      typeof doc[k] === "object" && doc[k] !== null && !Array.isArray(doc[k]) && keysOf(doc[k] as Document).length > 0,
   );
+  if (nestedKeys.length === 0) return setField(doc);
+  return fc
+    .constantFrom(...nestedKeys)
+    .chain((k) =>
+      fc
+        .tuple(fc.constantFrom(...keysOf(doc[k] as Document)), bsonValue(1))
+        .map(([k2, v]) => ({ doc: { ...doc, [k]: { ...(doc[k] as Document), [k2]: v } }, how: `set ${k}.${k2}` })),
+    );
 };
 
 const setInArray: Mutation = (doc) => {
@@ -63,10 +72,16 @@ const deleteField: Mutation = (doc) => {
   });
 };
 
-const addField: Mutation = (doc) => fc.tuple(fuzzKey(), bsonValue(2)).map(([k, v]) => ({ doc: k in doc ? doc : { ...doc, [k]: v }, how: `add ${k}` }));
+const addField: Mutation = (doc) =>
+  fc.tuple(fuzzKey(), bsonValue(2)).map(([k, v]) => ({ doc: k in doc ? doc : { ...doc, [k]: v }, how: `add ${k}` }));
 
 const typeSwap: Mutation = (doc) =>
-  fc.tuple(fc.constantFrom(...keysOf(doc)), fc.oneof(oddString(), oddNumber(), fc.constantFrom<unknown>([], {}, null, true, [[]], [{}]))).map(([k, v]) => ({ doc: { ...doc, [k]: v }, how: `swap ${k}` }));
+  fc
+    .tuple(
+      fc.constantFrom(...keysOf(doc)),
+      fc.oneof(oddString(), oddNumber(), fc.constantFrom<unknown>([], {}, null, true, [[]], [{}])),
+    )
+    .map(([k, v]) => ({ doc: { ...doc, [k]: v }, how: `swap ${k}` }));
 
 const hugeArray: Mutation = (doc) =>
   fc.tuple(fc.constantFrom(...keysOf(doc)), fc.integer({ min: 100, max: 3000 })).map(([k, n]) => {
@@ -76,14 +91,27 @@ const hugeArray: Mutation = (doc) =>
   });
 
 const deepNest: Mutation = (doc) =>
-  fc.tuple(fc.constantFrom(...keysOf(doc)), fc.integer({ min: 20, max: 250 }), fc.boolean()).map(([k, d, arr]) => ({ doc: { ...doc, [k]: nest(doc[k], d, arr) }, how: `nest ${k}×${d}` }));
+  fc
+    .tuple(fc.constantFrom(...keysOf(doc)), fc.integer({ min: 20, max: 250 }), fc.boolean())
+    .map(([k, d, arr]) => ({ doc: { ...doc, [k]: nest(doc[k], d, arr) }, how: `nest ${k}×${d}` }));
 
-const MUTATIONS: readonly Mutation[] = [setField, setNested, setInArray, deleteField, addField, typeSwap, hugeArray, deepNest];
+const MUTATIONS: readonly Mutation[] = [
+  setField,
+  setNested,
+  setInArray,
+  deleteField,
+  addField,
+  typeSwap,
+  hugeArray,
+  deepNest,
+];
 
 /** Mutations of a valid command (one to three at a time). */
 export function mutatedCommand(t: CommandTemplate): fc.Arbitrary<{ doc: Document; how: string }> {
   const step = (d: { doc: Document; how: string }): fc.Arbitrary<{ doc: Document; how: string }> =>
-    fc.constantFrom(...MUTATIONS).chain((m) => m(d.doc).map((r) => ({ doc: r.doc, how: d.how === "" ? r.how : `${d.how}, ${r.how}` })));
+    fc
+      .constantFrom(...MUTATIONS)
+      .chain((m) => m(d.doc).map((r) => ({ doc: r.doc, how: d.how === "" ? r.how : `${d.how}, ${r.how}` })));
   return fc.integer({ min: 1, max: 3 }).chain((n) => {
     let arb: fc.Arbitrary<{ doc: Document; how: string }> = fc.constant({ doc: t.command, how: "" });
     for (let i = 0; i < n; i++) arb = arb.chain(step);
@@ -109,15 +137,32 @@ export function fuzzCase(o: FuzzCaseOptions): fc.Arbitrary<FuzzCase> {
   const templates = o.templates ?? COMMAND_TEMPLATES;
   const names = [...new Set(templates.map((t) => Object.keys(t.command)[0]))];
   const role = fc.constantFrom<FuzzRole>("mongos", "shard", "config");
-  const user = fc.constantFrom<WorkloadUser>(...(o.auth ? (["admin", "alice", undefined] as const) : ([undefined, "admin"] as const)));
-  const mutated = fc.constantFrom(...templates).chain((t) =>
-    mutatedCommand(t).map(({ doc, how }) => ({ db: t.db, command: doc, origin: `${Object.keys(t.command)[0]}: ${how}` })),
+  const user = fc.constantFrom<WorkloadUser>(
+    ...(o.auth ? (["admin", "alice", undefined] as const) : ([undefined, "admin"] as const)),
   );
-  const random = fc.tuple(fc.constantFrom(...names), bsonValue(2), bsonDocument(2), fc.constantFrom("admin", "test", "config", "local", "", "a.b", "$x")).map(([name, v, body, db]) => {
-    const { [name]: _drop, ...rest } = body;
-    return { db, command: { [name]: v, ...rest }, origin: `${name}: random` };
-  });
-  return fc.record({ role, user, body: fc.oneof({ arbitrary: mutated, weight: 4 }, { arbitrary: random, weight: 1 }) }).map(({ role: r, user: u, body }) => ({ role: r, user: u, ...body }));
+  const mutated = fc
+    .constantFrom(...templates)
+    .chain((t) =>
+      mutatedCommand(t).map(({ doc, how }) => ({
+        db: t.db,
+        command: doc,
+        origin: `${Object.keys(t.command)[0]}: ${how}`,
+      })),
+    );
+  const random = fc
+    .tuple(
+      fc.constantFrom(...names),
+      bsonValue(2),
+      bsonDocument(2),
+      fc.constantFrom("admin", "test", "config", "local", "", "a.b", "$x"),
+    )
+    .map(([name, v, body, db]) => {
+      const { [name]: _drop, ...rest } = body;
+      return { db, command: { [name]: v, ...rest }, origin: `${name}: random` };
+    });
+  return fc
+    .record({ role, user, body: fc.oneof({ arbitrary: mutated, weight: 4 }, { arbitrary: random, weight: 1 }) })
+    .map(({ role: r, user: u, body }) => ({ role: r, user: u, ...body }));
 }
 
 /** What broke for one fuzzed command. */
@@ -138,18 +183,35 @@ const CODE_NAMES = new Map<number, string>(Object.entries(ErrorCodes).map(([name
  * @example
  * replyShapeProblem({ ok: 0, code: 13, codeName: "Unauthorized", errmsg: "…" }); // undefined
  */
-export function replyShapeProblem(reply: unknown): { kind: "malformed-reply" | "code-mismatch"; message: string } | undefined {
-  if (reply === null || typeof reply !== "object" || Array.isArray(reply)) return { kind: "malformed-reply", message: `reply is not a document: ${brief(reply)}` };
+export function replyShapeProblem(
+  reply: unknown,
+): { kind: "malformed-reply" | "code-mismatch"; message: string } | undefined {
+  if (reply === null || typeof reply !== "object" || Array.isArray(reply))
+    return { kind: "malformed-reply", message: `reply is not a document: ${brief(reply)}` };
   const r = reply as Document;
   if (r.ok === 1) return undefined;
   if (r.ok !== 0) return { kind: "malformed-reply", message: `ok is ${brief(r.ok)}, not 1 or 0` };
-  if (typeof r.code !== "number" || !Number.isInteger(r.code)) return { kind: "malformed-reply", message: `error reply without a numeric code: ${brief(r)}` };
-  if (typeof r.codeName !== "string" || r.codeName === "") return { kind: "malformed-reply", message: `error reply without a codeName: ${brief(r)}` };
-  if (typeof r.errmsg !== "string") return { kind: "malformed-reply", message: `error reply without a string errmsg: ${brief(r)}` };
+  if (typeof r.code !== "number" || !Number.isInteger(r.code))
+    return { kind: "malformed-reply", message: `error reply without a numeric code: ${brief(r)}` };
+  if (typeof r.codeName !== "string" || r.codeName === "")
+    return { kind: "malformed-reply", message: `error reply without a codeName: ${brief(r)}` };
+  if (typeof r.errmsg !== "string")
+    return { kind: "malformed-reply", message: `error reply without a string errmsg: ${brief(r)}` };
   const known = CODE_NAMES.get(r.code);
-  if (known !== undefined && known !== r.codeName) return { kind: "code-mismatch", message: `code ${r.code} is ${known} in MongoDB's table, but the reply says ${r.codeName}` };
-  if (known === undefined && r.codeName !== `Location${r.code}` && ErrorCodes[r.codeName as keyof typeof ErrorCodes] !== undefined)
-    return { kind: "code-mismatch", message: `codeName ${r.codeName} is code ${ErrorCodes[r.codeName as keyof typeof ErrorCodes]} in MongoDB's table, but the reply says ${r.code}` };
+  if (known !== undefined && known !== r.codeName)
+    return {
+      kind: "code-mismatch",
+      message: `code ${r.code} is ${known} in MongoDB's table, but the reply says ${r.codeName}`,
+    };
+  if (
+    known === undefined &&
+    r.codeName !== `Location${r.code}` &&
+    ErrorCodes[r.codeName as keyof typeof ErrorCodes] !== undefined
+  )
+    return {
+      kind: "code-mismatch",
+      message: `codeName ${r.codeName} is code ${ErrorCodes[r.codeName as keyof typeof ErrorCodes]} in MongoDB's table, but the reply says ${r.code}`,
+    };
   return undefined;
 }
 
@@ -200,7 +262,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   for (let b = 0; tried < o.count; b++) {
     const auth = b % 2 === 1;
     const n = Math.min(batch, o.count - tried);
-    const cases = fc.sample(fuzzCase({ auth, ...(o.templates === undefined ? {} : { templates: o.templates }) }), { seed: o.seed + b, numRuns: n });
+    const cases = fc.sample(fuzzCase({ auth, ...(o.templates === undefined ? {} : { templates: o.templates }) }), {
+      seed: o.seed + b,
+      numRuns: n,
+    });
     const cluster = await Cluster.start({
       seed: o.seed + b,
       shards: 2,
@@ -215,7 +280,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       const node = role === "mongos" ? cluster.mongos() : role === "shard" ? cluster.shard(0) : cluster.config();
       const k = `${node}/${user ?? ""}`;
       let c = conns.get(k);
-      if (c === undefined) conns.set(k, (c = user === undefined ? cluster.connect(node) : cluster.connect(node, WORKLOAD_USERS[user])));
+      if (c === undefined)
+        conns.set(k, (c = user === undefined ? cluster.connect(node) : cluster.connect(node, WORKLOAD_USERS[user])));
       return c;
     };
     const bugs: TraceEvent[] = [];
@@ -236,7 +302,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         const message = e instanceof Error ? e.message : String(e);
         // API misuse (a db that is not a string) is the caller's error, not the node's.
         if (e instanceof TypeError && typeof c.db !== "string") continue;
-        problems.push({ kind: "rejected", message: `runCommand rejected (${message}) for ${c.role} ${brief(c.command)}`, case: c });
+        problems.push({
+          kind: "rejected",
+          message: `runCommand rejected (${message}) for ${c.role} ${brief(c.command)}`,
+          case: c,
+        });
         o.onProgress?.(tried);
         continue;
       }
@@ -245,7 +315,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         const key = `${shape.kind}:${origin}:${shape.message.slice(0, 60)}`;
         if (!seen.has(key)) {
           seen.add(key);
-          problems.push({ ...shape, message: `${shape.message} — ${c.role}${c.user === undefined ? "" : ` as ${c.user}`} ${c.db} ${brief(c.command, 300)}`, case: c });
+          problems.push({
+            ...shape,
+            message: `${shape.message} — ${c.role}${c.user === undefined ? "" : ` as ${c.user}`} ${c.db} ${brief(c.command, 300)}`,
+            case: c,
+          });
         }
       }
       const r = reply as Document;
@@ -271,7 +345,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
     // The invariants hold afterwards (after a refresh interval has passed).
     await cluster.advance(120_000);
-    for (const v of checkTrace(cluster.trace(), invariantContext({ auth, shards: 2, parameters: { logicalSessionRefreshMillis: 60_000 }, observer: { user: "admin", db: "admin" } }))) {
+    for (const v of checkTrace(
+      cluster.trace(),
+      invariantContext({
+        auth,
+        shards: 2,
+        parameters: { logicalSessionRefreshMillis: 60_000 },
+        observer: { user: "admin", db: "admin" },
+      }),
+    )) {
       if (v.invariant === "no-node-bug") continue;
       const key = `inv:${v.invariant}:${v.message.slice(0, 60)}`;
       if (seen.has(key)) continue;

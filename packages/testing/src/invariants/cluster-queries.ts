@@ -3,7 +3,11 @@ import type { InvariantContext } from "./types.js";
 import { firstBatch, keyOfRecord } from "../util.js";
 
 /** A connection for the invariants' own queries (as the observer user when auth is on). */
-export function observerConnection(cluster: Cluster, node: string, ctx: Pick<InvariantContext, "auth" | "observer">): Connection {
+export function observerConnection(
+  cluster: Cluster,
+  node: string,
+  ctx: Pick<InvariantContext, "auth" | "observer">,
+): Connection {
   return ctx.auth && ctx.observer !== undefined ? cluster.connect(node, ctx.observer) : cluster.connect(node);
 }
 
@@ -14,7 +18,9 @@ export class QueryFailed extends Error {
     readonly reply: Document | undefined,
     cause?: unknown,
   ) {
-    super(`${what} failed: ${reply !== undefined ? `${String(reply.codeName)}: ${String(reply.errmsg)}` : String(cause)}`);
+    super(
+      `${what} failed: ${reply !== undefined ? `${String(reply.codeName)}: ${String(reply.errmsg)}` : String(cause)}`,
+    );
     this.name = "QueryFailed";
   }
 }
@@ -31,7 +37,12 @@ export async function readAll(conn: Connection, db: string, command: Document, w
   if (reply.ok !== 1) throw new QueryFailed(what, reply);
   const docs = [...firstBatch(reply)];
   let cursor = reply.cursor as Document;
-  const coll = typeof command.find === "string" ? command.find : typeof command.aggregate === "string" ? command.aggregate : "$cmd.aggregate";
+  const coll =
+    typeof command.find === "string"
+      ? command.find
+      : typeof command.aggregate === "string"
+        ? command.aggregate
+        : "$cmd.aggregate";
   for (let guard = 0; guard < 10_000; guard++) {
     const id = cursor?.id;
     if (id === undefined || id === null || Number(id) === 0 || String(id) === "0") break;
@@ -56,7 +67,12 @@ export async function listSessionRecords(conn: Connection): Promise<Document[]> 
 
 /** `$listLocalSessions: {allUsers: true}` on the connection's node: its cached sessions. */
 export async function listLocalSessionRecords(conn: Connection): Promise<Document[]> {
-  return readAll(conn, "admin", { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: { batchSize: 10_000 } }, "$listLocalSessions");
+  return readAll(
+    conn,
+    "admin",
+    { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: { batchSize: 10_000 } },
+    "$listLocalSessions",
+  );
 }
 
 /** The session keys of a list of records. */

@@ -3,7 +3,11 @@ import type { RequestBody } from "../trace-index.js";
 import { keyId, sessionKey, sessionUid, uidHex, uuidHex } from "../util.js";
 
 /** The kill commands. */
-export const KILL_COMMANDS: ReadonlySet<string> = new Set(["killSessions", "killAllSessions", "killAllSessionsByPattern"]);
+export const KILL_COMMANDS: ReadonlySet<string> = new Set([
+  "killSessions",
+  "killAllSessions",
+  "killAllSessionsByPattern",
+]);
 
 /**
  * Which sessions a kill command names, as a predicate on session keys (`<id>:<uid>`), following
@@ -53,7 +57,8 @@ export function killMatcher(body: RequestBody, auth: boolean): (key: string) => 
     const uids = new Set<string>();
     for (const l of list) {
       const d = l as Document;
-      if (typeof d?.user === "string" && typeof d?.db === "string") uids.add(uidHex(sessionUid(true, { user: d.user, db: d.db })));
+      if (typeof d?.user === "string" && typeof d?.db === "string")
+        uids.add(uidHex(sessionUid(true, { user: d.user, db: d.db })));
     }
     return byUid(uids);
   }
@@ -76,7 +81,11 @@ export function killMatcher(body: RequestBody, auth: boolean): (key: string) => 
 }
 
 /** A predicate on session ids only (for events that name a session by its UUID). */
-export function killMatcherById(body: RequestBody, auth: boolean, uidsOfId: (id: string) => readonly string[]): (id: string) => boolean {
+export function killMatcherById(
+  body: RequestBody,
+  auth: boolean,
+  uidsOfId: (id: string) => readonly string[],
+): (id: string) => boolean {
   const m = killMatcher(body, auth);
   return (id) => {
     const uids = uidsOfId(id);

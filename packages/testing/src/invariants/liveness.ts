@@ -35,7 +35,11 @@ function sessionUses(run: LivenessRun): { key: string; node: string; event: Trac
   }
   for (const r of run.index.requests) {
     if (r.lsidKey === undefined || NON_ATTACHING_COMMANDS.has(r.name)) continue;
-    for (const reply of r.replies) if (reply.type === "cmd.reply" && reply.ok) out.push({ key: r.lsidKey, node: r.to, event: reply });
+    // A use happens when the request arrives (the session is vivified then); it counts if the
+    // command succeeded. (A long-running command's session is refreshed while it runs, but only
+    // its arrival is a guaranteed use.)
+    if (r.replies.some((reply) => reply.type === "cmd.reply" && reply.ok) && r.deliveries.length > 0)
+      out.push({ key: r.lsidKey, node: r.to, event: r.deliveries[r.deliveries.length - 1] });
   }
   return out;
 }
@@ -72,16 +76,36 @@ export const transactionsResolve: LivenessInvariant = {
     for (const e of last.values()) {
       const t = txnTransition(e)!;
       if (t.to === "prepared")
-        found.push({ message: `transaction ${t.lsidId}:${t.txnNumber} is still prepared on ${t.node} after faults stopped`, time: run.cluster.now().getTime(), node: t.node, events: [e] });
+        found.push({
+          message: `transaction ${t.lsidId}:${t.txnNumber} is still prepared on ${t.node} after faults stopped`,
+          time: run.cluster.now().getTime(),
+          node: t.node,
+          events: [e],
+        });
       else if (t.to === "inProgress" && !(crashedAfter.get(t.node) ?? []).some((s) => s > e.seq))
-        found.push({ message: `transaction ${t.lsidId}:${t.txnNumber} is still in progress on ${t.node} past the lifetime limit`, time: run.cluster.now().getTime(), node: t.node, events: [e] });
+        found.push({
+          message: `transaction ${t.lsidId}:${t.txnNumber} is still in progress on ${t.node} past the lifetime limit`,
+          time: run.cluster.now().getTime(),
+          node: t.node,
+          events: [e],
+        });
     }
     for (let i = 0; i < run.ctx.shards; i++) {
       const node = run.cluster.shard(i);
       const conn = observerConnection(run.cluster, node, run.ctx);
-      const docs = await readAll(conn, "config", { find: "transaction_coordinators", filter: {}, batchSize: 10_000 }, `find config.transaction_coordinators on ${node}`);
+      const docs = await readAll(
+        conn,
+        "config",
+        { find: "transaction_coordinators", filter: {}, batchSize: 10_000 },
+        `find config.transaction_coordinators on ${node}`,
+      );
       for (const d of docs)
-        found.push({ message: `coordinator document ${JSON.stringify(d._id)} remains on ${node} after faults stopped`, time: run.cluster.now().getTime(), node, events: [] });
+        found.push({
+          message: `coordinator document ${JSON.stringify(d._id)} remains on ${node} after faults stopped`,
+          time: run.cluster.now().getTime(),
+          node,
+          events: [],
+        });
     }
     return found;
   },
@@ -100,7 +124,8 @@ export const sessionsPersisted: LivenessInvariant = {
     const timeoutMs = run.ctx.localLogicalSessionTimeoutMinutes * 60_000;
     const crashes = crashesOf(run);
     const ended = new Set<string>();
-    for (const r of run.index.requests) if (r.name === "endSessions") for (const k of sessionsNamedBy(r, run.ctx.auth)) ended.add(k);
+    for (const r of run.index.requests)
+      if (r.name === "endSessions") for (const k of sessionsNamedBy(r, run.ctx.auth)) ended.add(k);
     /** Latest surviving use per key. */
     const expected = new Map<string, { node: string; event: TraceEvent }>();
     for (const u of sessionUses(run)) {
@@ -170,7 +195,12 @@ export const endedSessionsRemoved: LivenessInvariant = {
     for (const r of run.index.requests)
       if (r.lsidKey !== undefined)
         for (const d of r.deliveries)
-          deliveries.push({ key: r.lsidKey, node: r.to, seq: d.seq, replied: r.replies.find((x) => x.seq > d.seq)?.seq ?? Infinity });
+          deliveries.push({
+            key: r.lsidKey,
+            node: r.to,
+            seq: d.seq,
+            replied: r.replies.find((x) => x.seq > d.seq)?.seq ?? Infinity,
+          });
     const mustBeGone = new Map<string, TraceEvent[]>();
     for (const r of run.index.requests) {
       if (r.name !== "endSessions") continue;
@@ -191,7 +221,9 @@ export const endedSessionsRemoved: LivenessInvariant = {
         const resurrect = uses.some((u) => {
           if (u.key !== key || u.node === n || u.event.seq > w.end!.seq) return false;
           if ((crashes.get(u.node) ?? []).some((s) => s > u.event.seq && s < w.start.seq)) return false;
-          return !(refreshes.get(u.node) ?? []).some((x) => x.start.seq > u.event.seq && good(x) && x.end!.seq < w.start.seq);
+          return !(refreshes.get(u.node) ?? []).some(
+            (x) => x.start.seq > u.event.seq && good(x) && x.end!.seq < w.start.seq,
+          );
         });
         if (resurrect) continue;
         // Ended again later by another node (still gone): fine either way.
@@ -229,7 +261,12 @@ export const transactionDataAtomic: LivenessInvariant = {
     const conn = observerConnection(run.cluster, run.cluster.mongos(0), run.ctx);
     for (const ns of run.ctx.dataNamespaces) {
       const [db, ...rest] = ns.split(".");
-      const docs = await readAll(conn, db, { find: rest.join("."), filter: { txn: { $exists: true } }, batchSize: 10_000 }, `find ${ns}`);
+      const docs = await readAll(
+        conn,
+        db,
+        { find: rest.join("."), filter: { txn: { $exists: true } }, batchSize: 10_000 },
+        `find ${ns}`,
+      );
       const groups = new Map<string, { of: number; n: number }>();
       for (const d of docs) {
         const tag = String(d.txn);
@@ -239,7 +276,11 @@ export const transactionDataAtomic: LivenessInvariant = {
       }
       for (const [tag, g] of groups)
         if (g.n !== g.of)
-          found.push({ message: `transaction ${tag} in ${ns}: ${g.n} of its ${g.of} documents are visible`, time: run.cluster.now().getTime(), events: [] });
+          found.push({
+            message: `transaction ${tag} in ${ns}: ${g.n} of its ${g.of} documents are visible`,
+            time: run.cluster.now().getTime(),
+            events: [],
+          });
     }
     return found;
   },
@@ -261,14 +302,25 @@ export const retryableAtMostOnce: LivenessInvariant = {
     const conn = observerConnection(run.cluster, run.cluster.mongos(0), run.ctx);
     for (const ns of run.ctx.dataNamespaces) {
       const [db, ...rest] = ns.split(".");
-      const docs = await readAll(conn, db, { find: rest.join("."), filter: { ops: { $exists: true } }, batchSize: 10_000 }, `find ${ns}`);
+      const docs = await readAll(
+        conn,
+        db,
+        { find: rest.join("."), filter: { ops: { $exists: true } }, batchSize: 10_000 },
+        `find ${ns}`,
+      );
       for (const d of docs) {
         const ops = Array.isArray(d.ops) ? (d.ops as unknown[]).map(String) : [];
         const seen = new Set<string>();
         for (const op of ops) {
           if (seen.has(op)) {
-            const sends = run.index.requests.filter((r) => r.fromClient && JSON.stringify(r.body.command).includes(op)).map((r) => r.sendEvent);
-            found.push({ message: `retryable statement ${op} was applied twice to ${ns} ${String(d._id)}`, time: run.cluster.now().getTime(), events: sends });
+            const sends = run.index.requests
+              .filter((r) => r.fromClient && JSON.stringify(r.body.command).includes(op))
+              .map((r) => r.sendEvent);
+            found.push({
+              message: `retryable statement ${op} was applied twice to ${ns} ${String(d._id)}`,
+              time: run.cluster.now().getTime(),
+              events: sends,
+            });
           }
           seen.add(op);
         }

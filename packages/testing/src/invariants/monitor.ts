@@ -3,7 +3,14 @@ import { TraceIndex } from "../trace-index.js";
 import { QueryFailed } from "./cluster-queries.js";
 import { LIVENESS_INVARIANTS } from "./liveness.js";
 import { SAFETY_INVARIANTS } from "./safety.js";
-import type { Invariant, InvariantContext, LivenessInvariant, SafetyChecker, SafetyInvariant, Violation } from "./types.js";
+import type {
+  Invariant,
+  InvariantContext,
+  LivenessInvariant,
+  SafetyChecker,
+  SafetyInvariant,
+  Violation,
+} from "./types.js";
 
 /** Every invariant of the library: the safety ones, then the liveness ones. */
 export const ALL_INVARIANTS: readonly Invariant[] = [...SAFETY_INVARIANTS, ...LIVENESS_INVARIANTS];
@@ -30,7 +37,9 @@ export class InvariantMonitor {
     invariants: readonly Invariant[] = ALL_INVARIANTS,
   ) {
     this.index = new TraceIndex({ auth: ctx.auth });
-    this.checkers = invariants.filter((i): i is SafetyInvariant => i.kind === "safety").map((inv) => ({ inv, check: inv.start(ctx) }));
+    this.checkers = invariants
+      .filter((i): i is SafetyInvariant => i.kind === "safety")
+      .map((inv) => ({ inv, check: inv.start(ctx) }));
   }
 
   /** How many events were fed. */
@@ -66,7 +75,11 @@ export class InvariantMonitor {
  * @example
  * const violations = checkTrace(cluster.trace(), invariantContext({ auth: false }));
  */
-export function checkTrace(trace: readonly TraceEvent[], ctx: InvariantContext, invariants: readonly Invariant[] = ALL_INVARIANTS): Violation[] {
+export function checkTrace(
+  trace: readonly TraceEvent[],
+  ctx: InvariantContext,
+  invariants: readonly Invariant[] = ALL_INVARIANTS,
+): Violation[] {
   const m = new InvariantMonitor(ctx, invariants);
   m.catchUp(trace);
   return m.violations;
@@ -97,13 +110,24 @@ export const FAULT_FAILPOINTS: readonly string[] = [
  */
 export async function stopFaults(cluster: Cluster, failpoints: readonly string[] = FAULT_FAILPOINTS): Promise<number> {
   cluster.heal();
-  cluster.configureNetwork({ latency: { kind: "uniform", minMs: 0.2, maxMs: 2 }, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+  cluster.configureNetwork({
+    latency: { kind: "uniform", minMs: 0.2, maxMs: 2 },
+    dropRate: 0,
+    duplicateRate: 0,
+    reorderRate: 0,
+  });
   const names = new Set(failpoints);
   for (const e of cluster.trace()) if (e.type === "failpoint.set") names.add(e.name);
   for (const node of cluster.nodes()) {
     if (!cluster.simulation.isUp(node)) await cluster.restart(node);
   }
-  cluster.applyFaults(cluster.nodes().flatMap((node) => [...names].map((name) => ({ at: 0, kind: "failpoint" as const, node, name, mode: "off" as const }))));
+  cluster.applyFaults(
+    cluster
+      .nodes()
+      .flatMap((node) =>
+        [...names].map((name) => ({ at: 0, kind: "failpoint" as const, node, name, mode: "off" as const })),
+      ),
+  );
   await cluster.advance(0);
   cluster.note("faults stopped");
   return cluster.now().getTime();
@@ -126,7 +150,9 @@ export async function checkLiveness(
   /** An index kept up to date elsewhere (returned after catching up); by default one is built per check. */
   currentIndex?: () => TraceIndex,
 ): Promise<Violation[]> {
-  const live = invariants.filter((i): i is LivenessInvariant => i.kind === "liveness").sort((a, b) => a.after(ctx) - b.after(ctx));
+  const live = invariants
+    .filter((i): i is LivenessInvariant => i.kind === "liveness")
+    .sort((a, b) => a.after(ctx) - b.after(ctx));
   const out: Violation[] = [];
   for (const inv of live) {
     const at = faultsStoppedAt + inv.after(ctx);

@@ -101,13 +101,17 @@ export const killNeverAbortsPrepared: SafetyInvariant = {
       }
       preparedAt.delete(k);
       const since = prep?.seq ?? 0;
-      const aborted = (aborts.get(t.node) ?? []).some((a) => a.lsidId === t.lsidId && a.txnNumber === t.txnNumber && a.seq >= since);
+      const aborted = (aborts.get(t.node) ?? []).some(
+        (a) => a.lsidId === t.lsidId && a.txnNumber === t.txnNumber && a.seq >= since,
+      );
       if (aborted) return;
       const nearbyKills = (kills.get(t.node) ?? []).filter((k2) => k2.seq >= since);
       report({
         message:
           `prepared transaction ${t.lsidId}:${t.txnNumber} on ${t.node} went ${t.from ?? "prepared"} → ${t.to} without an abortTransaction` +
-          (nearbyKills.length > 0 ? ` (after ${nearbyKills.map((x) => (x.type === "net.deliver" ? x.label : x.type)).join(", ")})` : ""),
+          (nearbyKills.length > 0
+            ? ` (after ${nearbyKills.map((x) => (x.type === "net.deliver" ? x.label : x.type)).join(", ")})`
+            : ""),
         time: e.time,
         node: t.node,
         events: [...(prep === undefined ? [] : [prep]), ...nearbyKills, e],
@@ -145,14 +149,24 @@ export const crossShardAtomicity: SafetyInvariant = {
       let label: string;
       if ((e.type as string).startsWith("coord.")) {
         const raw = field<unknown>(e, "decision");
-        const d = typeof raw === "string" ? raw : typeof raw === "object" && raw !== null ? (raw as { decision?: unknown }).decision : undefined;
+        const d =
+          typeof raw === "string"
+            ? raw
+            : typeof raw === "object" && raw !== null
+              ? (raw as { decision?: unknown }).decision
+              : undefined;
         const lsidId = lsidIdOf(field(e, "lsid"));
         const txn = numberOf(field(e, "txnNumber"));
         if (lsidId === undefined || txn === undefined || (d !== "commit" && d !== "abort")) return;
         o = get(lsidId, txn);
         if (o.decided !== undefined && o.decided !== d && !o.reported) {
           o.reported = true;
-          report({ message: `coordinator of ${lsidId}:${txn} decided both ${o.decided} and ${d}`, time: e.time, node: e.node, events: [o.decision!, e] });
+          report({
+            message: `coordinator of ${lsidId}:${txn} decided both ${o.decided} and ${d}`,
+            time: e.time,
+            node: e.node,
+            events: [o.decision!, e],
+          });
         }
         o.decided ??= d;
         o.decision ??= e;
@@ -177,7 +191,10 @@ export const crossShardAtomicity: SafetyInvariant = {
           node: e.node,
           events: evs(o.decision, o.committed, o.aborted),
         });
-      } else if ((o.decided === "commit" && o.aborted !== undefined) || (o.decided === "abort" && o.committed !== undefined)) {
+      } else if (
+        (o.decided === "commit" && o.aborted !== undefined) ||
+        (o.decided === "abort" && o.committed !== undefined)
+      ) {
         o.reported = true;
         const wrong = o.decided === "commit" ? o.aborted! : o.committed!;
         report({
@@ -230,7 +247,8 @@ export const txnNumberMonotone: SafetyInvariant = {
         // The session's state was reloaded from config.transactions: only durable numbers survive.
         // (The reaper may delete the config.transactions entry of a session idle that long.)
         // (config.transactions' lastWriteDate is the last durable write's time.)
-        const reapable = t.txnNumber < 0 && prev?.durable !== undefined && e.time - prev.durable.e.time >= reapAfterMs - 1000;
+        const reapable =
+          t.txnNumber < 0 && prev?.durable !== undefined && e.time - prev.durable.e.time >= reapAfterMs - 1000;
         if (prev?.durable !== undefined && t.txnNumber < prev.durable.n && !reapable)
           report({
             message: `${t.node}: session ${t.lsidId} reloaded txnNumber ${t.txnNumber} from storage, below its durable ${prev.durable.n}`,
@@ -238,7 +256,12 @@ export const txnNumberMonotone: SafetyInvariant = {
             node: t.node,
             events: [prev.durable.e, e],
           });
-        last.set(k, { n: t.txnNumber, e, time: e.time, ...(prev?.durable === undefined ? {} : { durable: prev.durable }) });
+        last.set(k, {
+          n: t.txnNumber,
+          e,
+          time: e.time,
+          ...(prev?.durable === undefined ? {} : { durable: prev.durable }),
+        });
         return;
       }
       if (prev !== undefined && t.txnNumber < prev.n) {
@@ -251,10 +274,18 @@ export const txnNumberMonotone: SafetyInvariant = {
         return;
       }
       const durable =
-        t.to === "prepared" || t.to === "committed" || t.to === "abortedWithPrepare" || t.to === "executedRetryableWrite"
+        t.to === "prepared" ||
+        t.to === "committed" ||
+        t.to === "abortedWithPrepare" ||
+        t.to === "executedRetryableWrite"
           ? { n: t.txnNumber, e }
           : prev?.durable;
-      last.set(k, { n: Math.max(t.txnNumber, prev?.n ?? -Infinity), e: t.txnNumber >= (prev?.n ?? -Infinity) ? e : prev!.e, time: e.time, ...(durable === undefined ? {} : { durable }) });
+      last.set(k, {
+        n: Math.max(t.txnNumber, prev?.n ?? -Infinity),
+        e: t.txnNumber >= (prev?.n ?? -Infinity) ? e : prev!.e,
+        time: e.time,
+        ...(durable === undefined ? {} : { durable }),
+      });
     };
   },
 };
@@ -277,7 +308,8 @@ export const ttlNotEarly: SafetyInvariant = {
     const delivered = new Map<TraceEvent, number>();
     return (e, index, report) => {
       const r = index.lastRequest;
-      const isUpsert = r !== undefined && r.name === "update" && r.body.db === "config" && r.body.command.update === "system.sessions";
+      const isUpsert =
+        r !== undefined && r.name === "update" && r.body.db === "config" && r.body.command.update === "system.sessions";
       if (e.type === "net.deliver" && !e.label.endsWith(":reply")) {
         if (isUpsert) delivered.set(e, index.nodeClock(e.node, e.time));
         return;
@@ -398,7 +430,14 @@ export const endSessionsNeverKills: SafetyInvariant = {
     const ending = new Map<string, TraceEvent>();
     const refreshing = new Map<string, { start: TraceEvent; causes: number }>();
     const causesSince = new Map<string, number>();
-    const CAUSES = new Set(["killSessions", "killAllSessions", "killAllSessionsByPattern", "killOp", "abortTransaction", "killCursors"]);
+    const CAUSES = new Set([
+      "killSessions",
+      "killAllSessions",
+      "killAllSessionsByPattern",
+      "killOp",
+      "abortTransaction",
+      "killCursors",
+    ]);
     return (e, index, report) => {
       if (e.type === "net.deliver" && !e.label.endsWith(":reply")) {
         const r = index.byMsgId.get(e.msgId);
@@ -489,7 +528,6 @@ export const killedSessionsUsable: SafetyInvariant = {
     };
   },
 };
-
 
 /** A node's session cache never holds more than `maxSessions` sessions. */
 export const cacheWithinMaxSessions: SafetyInvariant = {

@@ -50,7 +50,7 @@ export function invariantContext(options: {
   readonly slackMs?: number;
 }): InvariantContext {
   const p = options.parameters ?? {};
-  const num = (name: string, dflt: number): number => (typeof p[name] === "number" ? (p[name]) : dflt);
+  const num = (name: string, dflt: number): number => (typeof p[name] === "number" ? p[name] : dflt);
   return {
     auth: options.auth ?? false,
     shards: options.shards ?? 2,
@@ -66,7 +66,11 @@ export function invariantContext(options: {
 }
 
 /** A safety checker: fed every event in order, it reports violations as they happen. */
-export type SafetyChecker = (event: TraceEvent, index: TraceIndex, report: (v: Omit<Violation, "invariant" | "kind">) => void) => void;
+export type SafetyChecker = (
+  event: TraceEvent,
+  index: TraceIndex,
+  report: (v: Omit<Violation, "invariant" | "kind">) => void,
+) => void;
 
 /**
  * An invariant checked continuously over the trace.

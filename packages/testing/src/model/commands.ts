@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { formatDuration } from "../util.js";
-import { describeKill, KILL_FORMS, type CrudOp, type KillForm, type NodeRef, type SimSystem, type WorkloadUser } from "./system.js";
+import {
+  describeKill,
+  KILL_FORMS,
+  type CrudOp,
+  type KillForm,
+  type NodeRef,
+  type SimSystem,
+  type WorkloadUser,
+} from "./system.js";
 
 /** The fast-check model of the model-based test: the shape of the cluster the commands run on. */
 export interface ClusterShape {
@@ -93,7 +101,9 @@ export class SessionListCommand extends Base {
     super();
   }
   protected exec(sys: SimSystem): Promise<void> {
-    return this.kind === "endSessions" ? sys.endSessions(this.slot, this.node, this.user) : sys.refreshSessions(this.slot, this.node, this.user);
+    return this.kind === "endSessions"
+      ? sys.endSessions(this.slot, this.node, this.user)
+      : sys.refreshSessions(this.slot, this.node, this.user);
   }
   toString(): string {
     return `${this.kind}(${this.slot})@${this.node}${as(this.user)}`;
@@ -272,7 +282,9 @@ export class PartitionCommand extends Base {
     sys.log.push(this.toString());
   }
   toString(): string {
-    return this.oneWay ? `partitionOneWay(${this.a.join(",")} → ${this.b.join(",")})` : `partition(${this.a.join(",")} | ${this.b.join(",")})`;
+    return this.oneWay
+      ? `partitionOneWay(${this.a.join(",")} → ${this.b.join(",")})`
+      : `partition(${this.a.join(",")} | ${this.b.join(",")})`;
   }
 }
 
@@ -303,12 +315,16 @@ export class NetworkCommand extends Base {
       duplicateRate: this.duplicateRate,
       reorderRate: this.reorderRate,
       reorderDelayMs: Math.max(1, this.delayMs),
-      latency: this.delayMs > 0 ? { kind: "exponential", minMs: 0.2, meanMs: this.delayMs } : { kind: "uniform", minMs: 0.2, maxMs: 2 },
+      latency:
+        this.delayMs > 0
+          ? { kind: "exponential", minMs: 0.2, meanMs: this.delayMs }
+          : { kind: "uniform", minMs: 0.2, maxMs: 2 },
     });
     sys.log.push(this.toString());
   }
   toString(): string {
-    if (this.dropRate === 0 && this.duplicateRate === 0 && this.reorderRate === 0 && this.delayMs === 0) return "network(clean)";
+    if (this.dropRate === 0 && this.duplicateRate === 0 && this.reorderRate === 0 && this.delayMs === 0)
+      return "network(clean)";
     const parts: string[] = [];
     if (this.dropRate > 0) parts.push(`drop ${pct(this.dropRate)}`);
     if (this.duplicateRate > 0) parts.push(`dup ${pct(this.duplicateRate)}`);
@@ -379,12 +395,17 @@ export class RefreshFailureCommand extends Base {
     super();
   }
   protected async exec(sys: SimSystem): Promise<void> {
-    await sys.failpoint(this.node, "failCommand", { times: this.times }, {
-      failCommands: ["update", "delete"],
-      failInternalCommands: true,
-      namespace: "config.system.sessions",
-      errorCode: this.errorCode,
-    });
+    await sys.failpoint(
+      this.node,
+      "failCommand",
+      { times: this.times },
+      {
+        failCommands: ["update", "delete"],
+        failInternalCommands: true,
+        namespace: "config.system.sessions",
+        errorCode: this.errorCode,
+      },
+    );
     sys.log.push(this.toString());
   }
   toString(): string {
@@ -427,7 +448,12 @@ export type FaultLevel = "none" | "network" | "crash" | "all";
 export const FAULT_LEVELS: readonly FaultLevel[] = ["none", "network", "crash", "all"];
 
 /** Node references of a cluster shape. */
-export function nodeRefs(shape: ClusterShape): { all: NodeRef[]; mongos: NodeRef[]; shards: NodeRef[]; servers: NodeRef[] } {
+export function nodeRefs(shape: ClusterShape): {
+  all: NodeRef[];
+  mongos: NodeRef[];
+  shards: NodeRef[];
+  servers: NodeRef[];
+} {
   const mongos = Array.from({ length: shape.mongos }, (_, i) => `mongos${i}` as NodeRef);
   const shards = Array.from({ length: shape.shards }, (_, i) => `shard${i}` as NodeRef);
   const servers: NodeRef[] = ["config0", ...shards];
@@ -443,7 +469,9 @@ export interface CommandArbOptions {
 }
 
 function pickUser(shape: ClusterShape, options: CommandArbOptions): fc.Arbitrary<WorkloadUser> {
-  const users = options.users ?? (shape.auth ? (["alice", "bob", "admin", undefined] as WorkloadUser[]) : ([undefined, "alice"] as WorkloadUser[]));
+  const users =
+    options.users ??
+    (shape.auth ? (["alice", "bob", "admin", undefined] as WorkloadUser[]) : ([undefined, "alice"] as WorkloadUser[]));
   return fc.constantFrom(...users);
 }
 
@@ -465,27 +493,61 @@ export function workloadCommands(shape: ClusterShape, options: CommandArbOptions
   const dataNode = shape.shards > 0 ? fc.constantFrom(...n.mongos, ...n.shards) : mongos;
   const arbs: fc.Arbitrary<SimCommand>[] = [
     fc.tuple(slot, anyNode, user).map(([s, node, u]) => new StartSessionCommand(s, node, u)),
-    fc.tuple(fc.constantFrom<"refreshSessions" | "endSessions">("refreshSessions", "endSessions"), slot, anyNode, user).map(([k, s, node, u]) => new SessionListCommand(k, s, node, u)),
-    fc.tuple(fc.constantFrom(...KILL_FORMS), slot, anyNode, user).map(([f, s, node, u]) => new KillCommand(f, s, node, u)),
-    fc.tuple(fc.constantFrom<"listLocalSessions" | "listSessions">("listLocalSessions", "listLocalSessions", "listSessions"), anyNode, mongos).map(([k, node, m]) => new ListCommand(k, k === "listSessions" ? m : node)),
+    fc
+      .tuple(fc.constantFrom<"refreshSessions" | "endSessions">("refreshSessions", "endSessions"), slot, anyNode, user)
+      .map(([k, s, node, u]) => new SessionListCommand(k, s, node, u)),
+    fc
+      .tuple(fc.constantFrom(...KILL_FORMS), slot, anyNode, user)
+      .map(([f, s, node, u]) => new KillCommand(f, s, node, u)),
+    fc
+      .tuple(
+        fc.constantFrom<"listLocalSessions" | "listSessions">("listLocalSessions", "listLocalSessions", "listSessions"),
+        anyNode,
+        mongos,
+      )
+      .map(([k, node, m]) => new ListCommand(k, k === "listSessions" ? m : node)),
     anyNode.map((node) => new RefreshNowCommand(node)),
-    fc.constantFrom(1_000, 10_000, 60_000, 60_000, 300_000, 300_000, 600_000, 1_800_000).map((ms) => new AdvanceCommand(ms)),
+    fc
+      .constantFrom(1_000, 10_000, 60_000, 60_000, 300_000, 300_000, 600_000, 1_800_000)
+      .map((ms) => new AdvanceCommand(ms)),
   ];
   const transaction = fc
-    .tuple(slot, fc.integer({ min: 1, max: Math.min(2, Math.max(1, shape.shards)) }), fc.constantFrom<"commit" | "abort" | "open">("commit", "commit", "commit", "abort", "open"), mongos, user)
+    .tuple(
+      slot,
+      fc.integer({ min: 1, max: Math.min(2, Math.max(1, shape.shards)) }),
+      fc.constantFrom<"commit" | "abort" | "open">("commit", "commit", "commit", "abort", "open"),
+      mongos,
+      user,
+    )
     .map(([s, k, e, m, u]): SimCommand => new TransactionCommand(s, k, e, m, u));
   if (shape.shards > 0)
     arbs.push(
-      fc.tuple(fc.constantFrom<CrudOp>("insert", "find", "update", "delete", "count"), fc.option(slot, { freq: 4 }), dataNode, user).map(
-        ([op, s, node, u]) => new CrudCommand(op, s ?? undefined, node, u),
-      ),
+      fc
+        .tuple(
+          fc.constantFrom<CrudOp>("insert", "find", "update", "delete", "count"),
+          fc.option(slot, { freq: 4 }),
+          dataNode,
+          user,
+        )
+        .map(([op, s, node, u]) => new CrudCommand(op, s ?? undefined, node, u)),
       fc.tuple(slot, user).map(([s, u]) => new GetMoreCommand(s, u)),
       transaction,
       transaction,
-      fc.tuple(fc.constantFrom<"commitTransaction" | "abortTransaction">("commitTransaction", "commitTransaction", "abortTransaction"), slot, mongos, user).map(
-        ([k, s, m, u]) => new EndTransactionCommand(k, s, m, u),
-      ),
-      fc.tuple(slot, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }), mongos, user).map(([s, c, r, m, u]) => new RetryableWriteCommand(s, c, r, m, u)),
+      fc
+        .tuple(
+          fc.constantFrom<"commitTransaction" | "abortTransaction">(
+            "commitTransaction",
+            "commitTransaction",
+            "abortTransaction",
+          ),
+          slot,
+          mongos,
+          user,
+        )
+        .map(([k, s, m, u]) => new EndTransactionCommand(k, s, m, u)),
+      fc
+        .tuple(slot, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }), mongos, user)
+        .map(([s, c, r, m, u]) => new RetryableWriteCommand(s, c, r, m, u)),
     );
   return arbs;
 }
@@ -503,33 +565,65 @@ export function faultCommands(shape: ClusterShape, level: FaultLevel): fc.Arbitr
   const n = nodeRefs(shape);
   const anyNode = fc.constantFrom(...n.all);
   const arbs: fc.Arbitrary<SimCommand>[] = [];
-  const groups = fc.subarray(n.all, { minLength: 1, maxLength: Math.max(1, n.all.length - 1) }).map((a) => [a, n.all.filter((x) => !a.includes(x))] as const);
+  const groups = fc
+    .subarray(n.all, { minLength: 1, maxLength: Math.max(1, n.all.length - 1) })
+    .map((a) => [a, n.all.filter((x) => !a.includes(x))] as const);
   if (level === "network" || level === "all")
     arbs.push(
       groups.filter(([, b]) => b.length > 0).map(([a, b]) => new PartitionCommand(a, b, false)),
-      fc.tuple(anyNode, anyNode).filter(([a, b]) => a !== b).map(([a, b]) => new PartitionCommand([a], [b], true)),
+      fc
+        .tuple(anyNode, anyNode)
+        .filter(([a, b]) => a !== b)
+        .map(([a, b]) => new PartitionCommand([a], [b], true)),
       fc.constant(new HealCommand()),
       fc
-        .tuple(fc.constantFrom(0, 0, 0.02, 0.1), fc.constantFrom(0, 0, 0.02, 0.1), fc.constantFrom(0, 0, 0.1, 0.3), fc.constantFrom(0, 0, 5, 50))
+        .tuple(
+          fc.constantFrom(0, 0, 0.02, 0.1),
+          fc.constantFrom(0, 0, 0.02, 0.1),
+          fc.constantFrom(0, 0, 0.1, 0.3),
+          fc.constantFrom(0, 0, 5, 50),
+        )
         .map(([d, u, r, l]) => new NetworkCommand(d, u, r, l)),
     );
   if (level === "crash" || level === "all")
-    arbs.push(anyNode.map((node) => new CrashCommand(node)), anyNode.map((node) => new RestartCommand(node)));
+    arbs.push(
+      anyNode.map((node) => new CrashCommand(node)),
+      anyNode.map((node) => new RestartCommand(node)),
+    );
   if (level === "all") {
     if (shape.shards >= 2) {
       const user = pickUser(shape, {});
       arbs.push(
         fc
-          .tuple(fc.constantFrom("s1", "s2", "s3", "s4"), user, fc.constantFrom(...KILL_FORMS), anyNode, user, fc.constantFrom("hangBeforeWritingDecision", "hangBeforeSendingCommitDecision"))
+          .tuple(
+            fc.constantFrom("s1", "s2", "s3", "s4"),
+            user,
+            fc.constantFrom(...KILL_FORMS),
+            anyNode,
+            user,
+            fc.constantFrom("hangBeforeWritingDecision", "hangBeforeSendingCommitDecision"),
+          )
           .map(([s, u, f, node, k, fp]) => new KillDuringPrepareCommand(s, u, f, node, k, fp)),
       );
     }
-    arbs.push(fc.tuple(anyNode, fc.constantFrom(-120_000, -30_000, -1_000, 0, 1_000, 30_000, 120_000)).map(([node, o]) => new ClockCommand(node, o)));
+    arbs.push(
+      fc
+        .tuple(anyNode, fc.constantFrom(-120_000, -30_000, -1_000, 0, 1_000, 30_000, 120_000))
+        .map(([node, o]) => new ClockCommand(node, o)),
+    );
     if (shape.shards > 0) {
       const shard = fc.constantFrom(...n.shards);
       arbs.push(
-        fc.tuple(shard, fc.constantFrom(...COORDINATOR_FAILPOINTS), fc.constantFrom(true, true, true, false)).map(([node, name, on]) => new FailpointCommand(node, name, on)),
-        fc.tuple(fc.constantFrom(...n.shards, "config0" as NodeRef), fc.constantFrom(1, 3, 10), fc.constantFrom(6, 64, 91, 11602)).map(([node, t, c]) => new RefreshFailureCommand(node, t, c)),
+        fc
+          .tuple(shard, fc.constantFrom(...COORDINATOR_FAILPOINTS), fc.constantFrom(true, true, true, false))
+          .map(([node, name, on]) => new FailpointCommand(node, name, on)),
+        fc
+          .tuple(
+            fc.constantFrom(...n.shards, "config0" as NodeRef),
+            fc.constantFrom(1, 3, 10),
+            fc.constantFrom(6, 64, 91, 11602),
+          )
+          .map(([node, t, c]) => new RefreshFailureCommand(node, t, c)),
       );
     }
   }

@@ -177,7 +177,11 @@ export class SessionModel {
 
   private node(name: string): NodeState {
     let n = this.nodes.get(name);
-    if (n === undefined) this.nodes.set(name, (n = { cache: new Map(), ending: new Map(), running: new Map(), phantoms: 0, open: [], refreshStarts: 0 }));
+    if (n === undefined)
+      this.nodes.set(
+        name,
+        (n = { cache: new Map(), ending: new Map(), running: new Map(), phantoms: 0, open: [], refreshStarts: 0 }),
+      );
     return n;
   }
 
@@ -222,7 +226,11 @@ export class SessionModel {
     if (!e.ok && e.codeName === "TooManyLogicalSessions" && local) {
       const upper = this.upperCacheSize(n);
       if (upper < this.options.maxSessions)
-        this.violate(e, `${e.node} refused ${e.command} with TooManyLogicalSessions although its cache holds at most ${upper} of maxSessions ${this.options.maxSessions}`, [rec.sendEvent, e]);
+        this.violate(
+          e,
+          `${e.node} refused ${e.command} with TooManyLogicalSessions although its cache holds at most ${upper} of maxSessions ${this.options.maxSessions}`,
+          [rec.sendEvent, e],
+        );
     }
     switch (exp.kind) {
       case "startSession":
@@ -253,13 +261,24 @@ export class SessionModel {
     return c;
   }
 
-  private onStartSessionReply(e: TraceEvent & { type: "cmd.reply" }, n: NodeState, exp: Expectation & { kind: "startSession" }, quiet: boolean, rec: RequestRecord, again: boolean): void {
+  private onStartSessionReply(
+    e: TraceEvent & { type: "cmd.reply" },
+    n: NodeState,
+    exp: Expectation & { kind: "startSession" },
+    quiet: boolean,
+    rec: RequestRecord,
+    again: boolean,
+  ): void {
     if (!e.ok) {
       if (e.codeName === "TooManyLogicalSessions") return;
       return;
     }
     if (quiet && this.lowerCacheSize(n) >= this.options.maxSessions)
-      this.violate(e, `${e.node} started a session although its cache already held maxSessions (${this.options.maxSessions}) sessions`, [rec.sendEvent, e]);
+      this.violate(
+        e,
+        `${e.node} started a session although its cache already held maxSessions (${this.options.maxSessions}) sessions`,
+        [rec.sendEvent, e],
+      );
     // A duplicated request started a second session; the client learned only one id.
     const id = !again && exp.reply?.ok === 1 ? uuidHex((exp.reply.id as Document | undefined)?.id) : undefined;
     if (id === undefined) {
@@ -303,16 +322,29 @@ export class SessionModel {
     const lastUseAtLeast = w.start.time - this.clockSlackMs;
     /** Whether another refresh running at the same time may delete `k` (then the order of writes is unknown). */
     const racingDelete = (k: string): boolean =>
-      this.windows.some((o) => o !== w && (o.endSeq === undefined || o.endSeq > w.start.seq) && (o.endingSnapshot.has(k) || o.endedDuring.has(k)));
+      this.windows.some(
+        (o) =>
+          o !== w &&
+          (o.endSeq === undefined || o.endSeq > w.start.seq) &&
+          (o.endingSnapshot.has(k) || o.endedDuring.has(k)),
+      );
     /** Whether another refresh running at the same time may upsert `k`. */
     const racingUpsert = (k: string): boolean =>
-      this.windows.some((o) => o !== w && (o.endSeq === undefined || o.endSeq > w.start.seq) && (o.snapshot.has(k) || o.touched.has(k)));
+      this.windows.some(
+        (o) => o !== w && (o.endSeq === undefined || o.endSeq > w.start.seq) && (o.snapshot.has(k) || o.touched.has(k)),
+      );
     const debug = (k: string, what: string): void =>
-      this.options.debug?.(`#${e.seq} ${e.node} refresh.end ok=${String(ok)} failed=${failed}: coll ${k.slice(0, 8)} ${what} → ${this.coll.get(k)?.presence ?? "no"}`);
+      this.options.debug?.(
+        `#${e.seq} ${e.node} refresh.end ok=${String(ok)} failed=${failed}: coll ${k.slice(0, 8)} ${what} → ${this.coll.get(k)?.presence ?? "no"}`,
+      );
     /** The refresh upserted `k` (certainly, or maybe). */
     const upsert = (k: string, certain: boolean): void => {
       const prev = this.coll.get(k);
-      if (certain && !racingDelete(k)) this.coll.set(k, { presence: "yes", lastUseAtLeast: Math.max(prev?.presence === "yes" ? prev.lastUseAtLeast : -Infinity, lastUseAtLeast) });
+      if (certain && !racingDelete(k))
+        this.coll.set(k, {
+          presence: "yes",
+          lastUseAtLeast: Math.max(prev?.presence === "yes" ? prev.lastUseAtLeast : -Infinity, lastUseAtLeast),
+        });
       else if (prev === undefined) this.coll.set(k, { presence: "maybe", lastUseAtLeast });
       else if (racingDelete(k)) prev.presence = "maybe";
       debug(k, certain ? "upsert" : "maybe upsert");
@@ -370,7 +402,8 @@ export class SessionModel {
       w.endSeq = e.seq;
       for (const k of [...w.snapshot.keys(), ...w.touched, ...w.endingSnapshot.keys()]) {
         const prev = this.coll.get(k);
-        if (prev === undefined) this.coll.set(k, { presence: "maybe", lastUseAtLeast: w.start.time - this.clockSlackMs });
+        if (prev === undefined)
+          this.coll.set(k, { presence: "maybe", lastUseAtLeast: w.start.time - this.clockSlackMs });
         else if (w.endingSnapshot.has(k)) prev.presence = "maybe";
       }
     }
@@ -398,7 +431,12 @@ export class SessionModel {
     return true;
   }
 
-  private onListLocal(e: TraceEvent & { type: "cmd.reply" }, n: NodeState, reply: Document | undefined, rec: RequestRecord): void {
+  private onListLocal(
+    e: TraceEvent & { type: "cmd.reply" },
+    n: NodeState,
+    reply: Document | undefined,
+    rec: RequestRecord,
+  ): void {
     if (!e.ok || reply === undefined || reply.ok !== 1) return;
     if (n.open.length > 0) {
       this.checks.skipped++;
@@ -427,7 +465,12 @@ export class SessionModel {
     n.phantoms = 0;
   }
 
-  private onListSessions(e: TraceEvent & { type: "cmd.reply" }, reply: Document | undefined, rec: RequestRecord, deliveredSeq: number | undefined): void {
+  private onListSessions(
+    e: TraceEvent & { type: "cmd.reply" },
+    reply: Document | undefined,
+    rec: RequestRecord,
+    deliveredSeq: number | undefined,
+  ): void {
     if (!e.ok || reply === undefined || reply.ok !== 1 || deliveredSeq === undefined) return;
     // Only a quiet listing is comparable: no refresh may have written while the shards were read.
     if (this.windows.some((w) => w.endSeq === undefined || w.endSeq > deliveredSeq)) {
@@ -442,7 +485,9 @@ export class SessionModel {
     }
     this.checks.listSessions++;
     const now = e.time;
-    const missing = [...this.coll].filter(([k, r]) => this.presenceAt(r, now) === "yes" && !listed.has(k)).map(([k]) => k);
+    const missing = [...this.coll]
+      .filter(([k, r]) => this.presenceAt(r, now) === "yes" && !listed.has(k))
+      .map(([k]) => k);
     const extra = [...listed.keys()].filter((k) => !this.coll.has(k) && !this.adopt(k));
     if (missing.length > 0 || extra.length > 0)
       this.violate(
@@ -458,8 +503,6 @@ export class SessionModel {
       this.coll.set(k, { presence: "yes", lastUseAtLeast: Math.min(lastUse, now) - this.clockSlackMs });
     }
   }
-
-
 
   private violate(e: TraceEvent, message: string, events: TraceEvent[]): void {
     this.violations.push({ message, time: e.time, node: e.node, events });

@@ -1,4 +1,14 @@
-import { Cluster, Long, NetworkError, type ClusterOptions, type Connection, type Document, type InFlight, type TraceEvent, type UUID } from "sessionsim";
+import {
+  Cluster,
+  Long,
+  NetworkError,
+  type ClusterOptions,
+  type Connection,
+  type Document,
+  type InFlight,
+  type TraceEvent,
+  type UUID,
+} from "sessionsim";
 import { InvariantMonitor } from "../invariants/monitor.js";
 import { invariantContext, type Invariant, type InvariantContext, type Violation } from "../invariants/types.js";
 import { ALL_INVARIANTS, checkLiveness, stopFaults } from "../invariants/monitor.js";
@@ -95,7 +105,11 @@ export class SimSystem {
   }
 
   /** Starts a cluster with the workload's users and data collection and begins watching it. */
-  static async start(options: ClusterOptions, invariants: readonly Invariant[] = ALL_INVARIANTS, debug?: (line: string) => void): Promise<SimSystem> {
+  static async start(
+    options: ClusterOptions,
+    invariants: readonly Invariant[] = ALL_INVARIANTS,
+    debug?: (line: string) => void,
+  ): Promise<SimSystem> {
     // The workload's users exist with and without access control (without it they own nothing).
     const users = options.users ?? Object.values(WORKLOAD_USERS);
     const full: ClusterOptions = { clientTimeoutMS: 30_000, ...options, users };
@@ -117,7 +131,11 @@ export class SimSystem {
     const m = /^(mongos|shard|config)(\d+)$/.exec(ref);
     if (m === null) return ref;
     const i = Number(m[2]);
-    return m[1] === "mongos" ? this.cluster.mongos(i) : m[1] === "shard" ? this.cluster.shard(i) : this.cluster.config();
+    return m[1] === "mongos"
+      ? this.cluster.mongos(i)
+      : m[1] === "shard"
+        ? this.cluster.shard(i)
+        : this.cluster.config();
   }
 
   private get shards(): number {
@@ -131,8 +149,16 @@ export class SimSystem {
     await admin.runCommand("admin", { shardCollection: `${DATA_DB}.${DATA_COLL}`, key: { _id: 1 } });
     if (this.shards >= 2) {
       await admin.runCommand("admin", { split: `${DATA_DB}.${DATA_COLL}`, middle: { _id: 0 } });
-      await admin.runCommand("admin", { moveChunk: `${DATA_DB}.${DATA_COLL}`, find: { _id: -1 }, to: this.cluster.shardName(0) });
-      await admin.runCommand("admin", { moveChunk: `${DATA_DB}.${DATA_COLL}`, find: { _id: 1 }, to: this.cluster.shardName(1) });
+      await admin.runCommand("admin", {
+        moveChunk: `${DATA_DB}.${DATA_COLL}`,
+        find: { _id: -1 },
+        to: this.cluster.shardName(0),
+      });
+      await admin.runCommand("admin", {
+        moveChunk: `${DATA_DB}.${DATA_COLL}`,
+        find: { _id: 1 },
+        to: this.cluster.shardName(1),
+      });
     }
     const docs = Array.from({ length: 8 }, (_, i) => ({ _id: i < 4 ? -(i + 1) : i - 3, v: i }));
     await admin.runCommand(DATA_DB, { insert: DATA_COLL, documents: docs });
@@ -193,7 +219,13 @@ export class SimSystem {
   // ---- sending ------------------------------------------------------------------------------
 
   /** Sends a command with what the model should expect of it, and waits for the reply. */
-  private async run(node: string, user: WorkloadUser, db: string, command: Document, exp: Expectation): Promise<Document | NetworkError> {
+  private async run(
+    node: string,
+    user: WorkloadUser,
+    db: string,
+    command: Document,
+    exp: Expectation,
+  ): Promise<Document | NetworkError> {
     const conn = this.conn(node, user);
     this.model.expect(conn.clientName, exp);
     try {
@@ -207,7 +239,15 @@ export class SimSystem {
   }
 
   /** Sends a command and waits at most `maxMs`; if no reply by then it finishes in the background. */
-  private async runBounded(node: string, user: WorkloadUser, db: string, command: Document, exp: Expectation, label: string, maxMs: number): Promise<Document | NetworkError | "pending"> {
+  private async runBounded(
+    node: string,
+    user: WorkloadUser,
+    db: string,
+    command: Document,
+    exp: Expectation,
+    label: string,
+    maxMs: number,
+  ): Promise<Document | NetworkError | "pending"> {
     // A background command gets a connection of its own, so later commands don't queue behind it.
     const name = this.node(node);
     const conn = user === undefined ? this.cluster.connect(name) : this.cluster.connect(name, WORKLOAD_USERS[user]);
@@ -243,7 +283,10 @@ export class SimSystem {
   // ---- session commands ---------------------------------------------------------------------
 
   async startSession(slot: string, node: NodeRef, user: WorkloadUser): Promise<void> {
-    const exp: Expectation = { kind: "startSession", ...(user === undefined || !this.ctx.auth ? {} : { user: this.userRef(user)! }) };
+    const exp: Expectation = {
+      kind: "startSession",
+      ...(user === undefined || !this.ctx.auth ? {} : { user: this.userRef(user)! }),
+    };
     const r = await this.run(node, user, "admin", { startSession: 1 }, exp);
     if (!(r instanceof NetworkError) && r.ok === 1) {
       const id = (r.id as Document | undefined)?.id as UUID | undefined;
@@ -253,12 +296,24 @@ export class SimSystem {
   }
 
   async refreshSessions(slot: string, node: NodeRef, user: WorkloadUser): Promise<void> {
-    const r = await this.run(node, user, "admin", { refreshSessions: [this.lsid(slot, user)] }, { kind: "use", keys: [this.key(slot, user)] });
+    const r = await this.run(
+      node,
+      user,
+      "admin",
+      { refreshSessions: [this.lsid(slot, user)] },
+      { kind: "use", keys: [this.key(slot, user)] },
+    );
     this.note(`refreshSessions(${slot})@${node}${as(user)}`, r);
   }
 
   async endSessions(slot: string, node: NodeRef, user: WorkloadUser): Promise<void> {
-    const r = await this.run(node, user, "admin", { endSessions: [this.lsid(slot, user)] }, { kind: "endSessions", keys: [this.key(slot, user)] });
+    const r = await this.run(
+      node,
+      user,
+      "admin",
+      { endSessions: [this.lsid(slot, user)] },
+      { kind: "endSessions", keys: [this.key(slot, user)] },
+    );
     this.note(`endSessions(${slot})@${node}${as(user)}`, r);
   }
 
@@ -294,18 +349,50 @@ export class SimSystem {
 
   async listLocal(node: NodeRef): Promise<void> {
     const exp: Expectation = { kind: "listLocal" };
-    const r = await this.run(node, this.ctx.auth ? "admin" : undefined, "admin", { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: { batchSize: 100_000 } }, exp);
-    this.note(`listLocalSessions@${node}`, r instanceof NetworkError || r.ok !== 1 ? r : `${((r.cursor as Document).firstBatch as unknown[]).length} sessions`);
+    const r = await this.run(
+      node,
+      this.ctx.auth ? "admin" : undefined,
+      "admin",
+      { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: { batchSize: 100_000 } },
+      exp,
+    );
+    this.note(
+      `listLocalSessions@${node}`,
+      r instanceof NetworkError || r.ok !== 1
+        ? r
+        : `${((r.cursor as Document).firstBatch as unknown[]).length} sessions`,
+    );
   }
 
   async listSessions(node: NodeRef): Promise<void> {
     const exp: Expectation = { kind: "listSessions" };
-    const r = await this.run(node, this.ctx.auth ? "admin" : undefined, "config", { aggregate: "system.sessions", pipeline: [{ $listSessions: { allUsers: true } }], cursor: { batchSize: 100_000 } }, exp);
-    this.note(`listSessions@${node}`, r instanceof NetworkError || r.ok !== 1 ? r : `${((r.cursor as Document).firstBatch as unknown[]).length} sessions`);
+    const r = await this.run(
+      node,
+      this.ctx.auth ? "admin" : undefined,
+      "config",
+      {
+        aggregate: "system.sessions",
+        pipeline: [{ $listSessions: { allUsers: true } }],
+        cursor: { batchSize: 100_000 },
+      },
+      exp,
+    );
+    this.note(
+      `listSessions@${node}`,
+      r instanceof NetworkError || r.ok !== 1
+        ? r
+        : `${((r.cursor as Document).firstBatch as unknown[]).length} sessions`,
+    );
   }
 
   async refreshNow(node: NodeRef): Promise<void> {
-    const r = await this.run(node, this.ctx.auth ? "admin" : undefined, "admin", { refreshLogicalSessionCacheNow: 1 }, { kind: "other" });
+    const r = await this.run(
+      node,
+      this.ctx.auth ? "admin" : undefined,
+      "admin",
+      { refreshLogicalSessionCacheNow: 1 },
+      { kind: "other" },
+    );
     this.note(`refreshLogicalSessionCacheNow@${node}`, r);
   }
 
@@ -339,7 +426,12 @@ export class SimSystem {
     const r = await this.run(node, user, DATA_DB, cmd, exp);
     if (op === "find" && slot !== undefined && !(r instanceof NetworkError) && r.ok === 1) {
       const id = (r.cursor as Document | undefined)?.id;
-      if (id instanceof Long && !id.isZero()) this.cursors.set(this.key(slot, user), { id, node: this.node(node), openedSeq: this.monitor.length + this.buffer.length });
+      if (id instanceof Long && !id.isZero())
+        this.cursors.set(this.key(slot, user), {
+          id,
+          node: this.node(node),
+          openedSeq: this.monitor.length + this.buffer.length,
+        });
     }
     this.note(`${op}(${slot ?? ""})@${node}${as(user)}`, r);
   }
@@ -352,8 +444,15 @@ export class SimSystem {
       return;
     }
     const coll = c.node.startsWith("mongos") ? DATA_COLL : "local";
-    const r = await this.run(c.node, user, DATA_DB, { getMore: c.id, collection: coll, batchSize: 2, lsid: this.lsid(slot, user) }, { kind: "use", keys: [this.key(slot, user)] });
-    if (!(r instanceof NetworkError) && (r.ok !== 1 || String((r.cursor as Document | undefined)?.id) === "0")) this.cursors.delete(this.key(slot, user));
+    const r = await this.run(
+      c.node,
+      user,
+      DATA_DB,
+      { getMore: c.id, collection: coll, batchSize: 2, lsid: this.lsid(slot, user) },
+      { kind: "use", keys: [this.key(slot, user)] },
+    );
+    if (!(r instanceof NetworkError) && (r.ok !== 1 || String((r.cursor as Document | undefined)?.id) === "0"))
+      this.cursors.delete(this.key(slot, user));
     this.note(`getMore(${slot})@${c.node}`, r);
   }
 
@@ -370,7 +469,13 @@ export class SimSystem {
    * aborted or left open (`end`). A commit waits at most 5 s of virtual time for its reply (a
    * coordinator held by a failpoint keeps it going in the background).
    */
-  async transaction(slot: string, user: WorkloadUser, shardsWanted: number, node: NodeRef, end: "commit" | "abort" | "open"): Promise<void> {
+  async transaction(
+    slot: string,
+    user: WorkloadUser,
+    shardsWanted: number,
+    node: NodeRef,
+    end: "commit" | "abort" | "open",
+  ): Promise<void> {
     const key = this.key(slot, user);
     const t = this.txnState(key);
     const txnNumber = t.next++;
@@ -398,11 +503,19 @@ export class SimSystem {
       outcomes.push(`${end} ${this.outcome(r)}`);
       if (r !== "pending") t.open = undefined;
     }
-    this.note(`transaction(${slot}, ${of} shard${of === 1 ? "" : "s"}, txn ${txnNumber}, ${end})@${node}${as(user)}`, outcomes.join(", "));
+    this.note(
+      `transaction(${slot}, ${of} shard${of === 1 ? "" : "s"}, txn ${txnNumber}, ${end})@${node}${as(user)}`,
+      outcomes.join(", "),
+    );
   }
 
   /** commitTransaction (or abortTransaction) of `slot`'s open transaction; waits at most 5 s. */
-  async endTransaction(kind: "commitTransaction" | "abortTransaction", slot: string, user: WorkloadUser, node: NodeRef): Promise<void> {
+  async endTransaction(
+    kind: "commitTransaction" | "abortTransaction",
+    slot: string,
+    user: WorkloadUser,
+    node: NodeRef,
+  ): Promise<void> {
     const key = this.key(slot, user);
     const t = this.txnState(key);
     const txnNumber = t.open?.txnNumber ?? Math.max(1, t.next - 1);
@@ -417,7 +530,14 @@ export class SimSystem {
    * (`shard0`, the first one the transaction targets) is stopped by a failpoint, the transaction
    * commits (and waits), the kill runs, the failpoint is turned off.
    */
-  async killDuringPrepare(slot: string, user: WorkloadUser, form: KillForm, node: NodeRef, killer: WorkloadUser, failpoint: string): Promise<void> {
+  async killDuringPrepare(
+    slot: string,
+    user: WorkloadUser,
+    form: KillForm,
+    node: NodeRef,
+    killer: WorkloadUser,
+    failpoint: string,
+  ): Promise<void> {
     if (this.shards < 2) return;
     await this.failpoint("shard0", failpoint, "alwaysOn");
     this.log.push(`failpoint(shard0, ${failpoint})`);
@@ -431,7 +551,13 @@ export class SimSystem {
    * A retryable write (`update` with `lsid` + `txnNumber`, no `autocommit`) pushing its statement id
    * to a counter document, sent `1 + retries` times with the same txnNumber.
    */
-  async retryableWrite(slot: string, user: WorkloadUser, counter: number, retries: number, node: NodeRef): Promise<void> {
+  async retryableWrite(
+    slot: string,
+    user: WorkloadUser,
+    counter: number,
+    retries: number,
+    node: NodeRef,
+  ): Promise<void> {
     const key = this.key(slot, user);
     const t = this.txnState(key);
     t.open = undefined;
@@ -449,7 +575,10 @@ export class SimSystem {
       outcomes.push(this.outcome(r));
     }
     this.counters = Math.max(this.counters, counter);
-    this.note(`retryableWrite(${slot}, ctr-${counter}, txn ${txnNumber}${retries > 0 ? `, ×${retries + 1}` : ""})@${node}${as(user)}`, outcomes.join(", "));
+    this.note(
+      `retryableWrite(${slot}, ctr-${counter}, txn ${txnNumber}${retries > 0 ? `, ×${retries + 1}` : ""})@${node}${as(user)}`,
+      outcomes.join(", "),
+    );
   }
 
   // ---- time and faults ------------------------------------------------------------------------
@@ -479,8 +608,16 @@ export class SimSystem {
   }
 
   /** Sets a failpoint through the kernel (works on partitioned nodes too; skipped on crashed ones). */
-  async failpoint(node: NodeRef, name: string, mode: "alwaysOn" | "off" | { times: number }, data: Document = {}): Promise<void> {
+  async failpoint(
+    node: NodeRef,
+    name: string,
+    mode: "alwaysOn" | "off" | { times: number },
+    data: Document = {},
+  ): Promise<void> {
     this.cluster.applyFaults([{ at: 0, kind: "failpoint", node: this.node(node), name, mode, data }]);
+    this.cluster.note(
+      `failpoint ${name} ${typeof mode === "string" ? mode : JSON.stringify(mode)} on ${this.node(node)}`,
+    );
     await this.cluster.advance(0);
   }
 
@@ -520,7 +657,14 @@ export class SimSystem {
 }
 
 function modelViolation(v: ModelViolation): Violation {
-  return { invariant: "sessions-match-model", kind: "safety", message: v.message, time: v.time, node: v.node, events: v.events };
+  return {
+    invariant: "sessions-match-model",
+    kind: "safety",
+    message: v.message,
+    time: v.time,
+    node: v.node,
+    events: v.events,
+  };
 }
 
 function as(user: WorkloadUser): string {
