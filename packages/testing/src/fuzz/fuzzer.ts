@@ -271,7 +271,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       shards: 2,
       mongos: 1,
       auth,
-      users: auth ? Object.values(WORKLOAD_USERS) : [],
+      users: Object.values(WORKLOAD_USERS),
       clientTimeoutMS: 10_000,
       parameters: { logicalSessionRefreshMillis: 60_000 },
     });
