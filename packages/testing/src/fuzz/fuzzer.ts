@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { Cluster, NetworkError, type Document, type TraceEvent } from "sessionsim";
-import { ErrorCodes } from "@sessionsim/server";
+import { ALL_COMMANDS, ErrorCodes } from "@sessionsim/server";
 import { checkTrace } from "../invariants/monitor.js";
 import { invariantContext, type Violation } from "../invariants/types.js";
 import { WORKLOAD_USERS, type WorkloadUser } from "../model/system.js";
@@ -135,20 +135,24 @@ export interface FuzzCaseOptions {
  */
 export function fuzzCase(o: FuzzCaseOptions): fc.Arbitrary<FuzzCase> {
   const templates = o.templates ?? COMMAND_TEMPLATES;
-  const names = [...new Set(templates.map((t) => Object.keys(t.command)[0]))];
+  // Every command any role registers (names and aliases), besides the templates' own.
+  const names = [
+    ...new Set([
+      ...templates.map((t) => Object.keys(t.command)[0]),
+      ...ALL_COMMANDS.flatMap((d) => [d.name, ...(d.aliases ?? [])]),
+    ]),
+  ];
   const role = fc.constantFrom<FuzzRole>("mongos", "shard", "config");
   const user = fc.constantFrom<WorkloadUser>(
     ...(o.auth ? (["admin", "alice", undefined] as const) : ([undefined, "admin"] as const)),
   );
-  const mutated = fc
-    .constantFrom(...templates)
-    .chain((t) =>
-      mutatedCommand(t).map(({ doc, how }) => ({
-        db: t.db,
-        command: doc,
-        origin: `${Object.keys(t.command)[0]}: ${how}`,
-      })),
-    );
+  const mutated = fc.constantFrom(...templates).chain((t) =>
+    mutatedCommand(t).map(({ doc, how }) => ({
+      db: t.db,
+      command: doc,
+      origin: `${Object.keys(t.command)[0]}: ${how}`,
+    })),
+  );
   const random = fc
     .tuple(
       fc.constantFrom(...names),

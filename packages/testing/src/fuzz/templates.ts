@@ -140,4 +140,12 @@ export const COMMAND_TEMPLATES: readonly CommandTemplate[] = [
   { db: "admin", command: { usersInfo: 1 } },
   { db: "admin", command: { rolesInfo: 1 } },
   { db: "admin", command: { dropUser: "carol" } },
+  { db: "admin", command: { revokeRolesFromUser: "carol", roles: [{ role: "killer", db: "admin" }] } },
+  {
+    db: "admin",
+    command: {
+      grantPrivilegesToRole: "killer",
+      privileges: [{ resource: { cluster: true }, actions: ["listSessions"] }],
+    },
+  },
 ];

@@ -21,7 +21,11 @@ export const KILL_COMMANDS: ReadonlySet<string> = new Set([
  * const m = killMatcher({ db: "admin", command: { killAllSessions: [] } }, false);
  * m("…:…"); // true
  */
-export function killMatcher(body: RequestBody, auth: boolean): (key: string) => boolean {
+export function killMatcher(
+  body: RequestBody,
+  auth: boolean,
+  semantics: "code" | "manual" = "code",
+): (key: string) => boolean {
   const cmd = body.command;
   const name = Object.keys(cmd)[0];
   const arg = cmd[name];
@@ -73,6 +77,12 @@ export function killMatcher(body: RequestBody, auth: boolean): (key: string) => 
         const lsid = d.lsid as Document;
         const id = uuidHex(lsid.id);
         if (id !== undefined && lsid.uid instanceof Binary) keys.add(sessionKey(id, uidHex(lsid.uid)));
+      } else if (semantics === "manual" && (Array.isArray(d?.users) || Array.isArray(d?.roles))) {
+        // The manual's reading: `users` name the owners; `roles` cannot be judged from the trace
+        // (match nothing rather than guess).
+        for (const u of Array.isArray(d.users) ? (d.users as Document[]) : [])
+          if (typeof u?.user === "string" && typeof u?.db === "string")
+            uids.add(uidHex(sessionUid(true, { user: u.user, db: u.db })));
       } else return all;
     }
     return (key) => uids.has(key.slice(key.indexOf(":") + 1)) || keys.has(key);
@@ -85,8 +95,9 @@ export function killMatcherById(
   body: RequestBody,
   auth: boolean,
   uidsOfId: (id: string) => readonly string[],
+  semantics: "code" | "manual" = "code",
 ): (id: string) => boolean {
-  const m = killMatcher(body, auth);
+  const m = killMatcher(body, auth, semantics);
   return (id) => {
     const uids = uidsOfId(id);
     if (uids.length === 0) return m(sessionKey(id, uidHex(sessionUid(false, undefined))));

@@ -389,7 +389,12 @@ export const noCursorSurvivesKill: SafetyInvariant = {
           const req = index.lastRequest;
           if (req === undefined || req.deliveries.length === 0) return;
           const deliveredAt = req.deliveries[0].seq;
-          const matches = killMatcherById(req.body, ctx.auth, (id) => [...(uidsById.get(id) ?? [])]);
+          const matches = killMatcherById(
+            req.body,
+            ctx.auth,
+            (id) => [...(uidsById.get(id) ?? [])],
+            ctx.killSessionsPatternSemantics,
+          );
           const isMongos = e.node.startsWith("mongos");
           for (const [k, c] of open) {
             if (c.type !== "cursor.open" || c.seq > deliveredAt) continue;
@@ -507,7 +512,7 @@ export const killedSessionsUsable: SafetyInvariant = {
       const req = index.lastRequest;
       if (req === undefined) return;
       if (KILL_COMMANDS.has(req.name) && e.ok && req.fromClient) {
-        kills.push({ matches: killMatcher(req.body, ctx.auth), reply: e, req });
+        kills.push({ matches: killMatcher(req.body, ctx.auth, ctx.killSessionsPatternSemantics), reply: e, req });
         if (kills.length > 20) kills.shift();
         return;
       }

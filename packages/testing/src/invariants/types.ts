@@ -38,6 +38,8 @@ export interface InvariantContext {
   readonly observer?: { readonly user: string; readonly db: string };
   /** Extra time allowed beyond exact bounds (TTL monitor period, request timeouts); default 2 min. */
   readonly slackMs: number;
+  /** How the cluster reads `users`/`roles` in kill patterns (the cluster option; default "code"). */
+  readonly killSessionsPatternSemantics: "code" | "manual";
 }
 
 /** Builds an {@link InvariantContext} from cluster options (MongoDB's defaults fill the gaps). */
@@ -48,6 +50,7 @@ export function invariantContext(options: {
   readonly observer?: { readonly user: string; readonly db: string };
   readonly dataNamespaces?: readonly string[];
   readonly slackMs?: number;
+  readonly killSessionsPatternSemantics?: "code" | "manual";
 }): InvariantContext {
   const p = options.parameters ?? {};
   const num = (name: string, dflt: number): number => (typeof p[name] === "number" ? p[name] : dflt);
@@ -61,6 +64,7 @@ export function invariantContext(options: {
     TransactionRecordMinimumLifetimeMinutes: num("TransactionRecordMinimumLifetimeMinutes", 30),
     dataNamespaces: options.dataNamespaces ?? ["test.items"],
     slackMs: options.slackMs ?? 120_000,
+    killSessionsPatternSemantics: options.killSessionsPatternSemantics ?? "code",
     ...(options.observer === undefined ? {} : { observer: options.observer }),
   };
 }

@@ -91,6 +91,9 @@ export class SimSystem {
       shards: options.shards,
       parameters: options.parameters,
       observer: { user: "admin", db: "admin" },
+      ...(options.killSessionsPatternSemantics === undefined
+        ? {}
+        : { killSessionsPatternSemantics: options.killSessionsPatternSemantics }),
     });
     this.monitor = new InvariantMonitor(this.ctx, invariants);
     this.model = new SessionModel(
