@@ -3,10 +3,20 @@ import type { Binary, Long } from "sessionsim";
 import { Cluster, NetworkError, type Connection, type Document } from "sessionsim";
 import { firstBatch, keyOfRecord, sessionUid, uidHex } from "./util.js";
 
-/** The cluster privileges that decide who may do what with sessions. */
+/**
+ * The cluster privileges that decide who may do what with sessions.
+ *
+ * @example
+ * expectedAclOutcome("killAllSessions[]", new Set<SessionPrivilege>(["killAnySession"]), true);
+ */
 export type SessionPrivilege = "killAnySession" | "impersonate" | "listSessions";
 
-/** Built-in roles and the session privileges they carry on the cluster (MongoDB's role definitions). */
+/**
+ * Built-in roles and the session privileges they carry on the cluster (MongoDB's role definitions).
+ *
+ * @example
+ * BUILTIN_ROLE_PRIVILEGES.hostManager; // ["killAnySession"]
+ */
 export const BUILTIN_ROLE_PRIVILEGES: Readonly<Record<string, readonly SessionPrivilege[]>> = Object.freeze({
   read: [],
   readWrite: [],
@@ -17,7 +27,13 @@ export const BUILTIN_ROLE_PRIVILEGES: Readonly<Record<string, readonly SessionPr
   root: ["listSessions", "killAnySession"],
 });
 
-/** A session command an actor tries, with respect to a victim user's session. */
+/**
+ * A session command an actor tries, with respect to a victim user's session.
+ *
+ * @example
+ * const action: AclAction = "listSessions{allUsers}";
+ * expectedAclOutcome(action, new Set(), true).outcome; // "Unauthorized"
+ */
 export type AclAction =
   | "startSession"
   | "killSessions[]"
@@ -36,7 +52,12 @@ export type AclAction =
   | "listSessions{}"
   | "listSessions{allUsers}";
 
-/** Every action of the property. */
+/**
+ * Every action of the property.
+ *
+ * @example
+ * for (const a of ACL_ACTIONS) console.log(a, expectedAclOutcome(a, new Set(), true).outcome);
+ */
 export const ACL_ACTIONS: readonly AclAction[] = [
   "startSession",
   "killSessions[]",
@@ -56,7 +77,13 @@ export const ACL_ACTIONS: readonly AclAction[] = [
   "listSessions{allUsers}",
 ];
 
-/** What the reference table expects of an action. */
+/**
+ * What the reference table expects of an action.
+ *
+ * @example
+ * const e: AclExpectation = expectedAclOutcome("killSessions[victim uid]", new Set(["impersonate"]), true);
+ * // { outcome: "ok", killsVictim: true, mayListVictim: false }
+ */
 export interface AclExpectation {
   /** `ok` or the codeName of the refusal. */
   readonly outcome: "ok" | "Unauthorized";
@@ -120,7 +147,13 @@ export function expectedAclOutcome(
   }
 }
 
-/** A user of the property: built-in roles and custom roles made of session privileges. */
+/**
+ * A user of the property: built-in roles and custom roles made of session privileges.
+ *
+ * @example
+ * const carol: AclUser = { name: "carol", builtin: ["clusterMonitor"], custom: [["impersonate"]] };
+ * privilegesOf(carol); // Set { "listSessions", "impersonate" }
+ */
 export interface AclUser {
   readonly name: string;
   readonly builtin: readonly string[];
@@ -128,7 +161,12 @@ export interface AclUser {
   readonly custom: readonly (readonly SessionPrivilege[])[];
 }
 
-/** The session privileges a user holds through all its roles. */
+/**
+ * The session privileges a user holds through all its roles.
+ *
+ * @example
+ * privilegesOf({ name: "u", builtin: ["root"], custom: [] }); // Set { "listSessions", "killAnySession" }
+ */
 export function privilegesOf(u: AclUser): Set<SessionPrivilege> {
   const out = new Set<SessionPrivilege>();
   for (const r of u.builtin) for (const p of BUILTIN_ROLE_PRIVILEGES[r] ?? []) out.add(p);
@@ -136,7 +174,13 @@ export function privilegesOf(u: AclUser): Set<SessionPrivilege> {
   return out;
 }
 
-/** One case: users (the first one is the victim), and actions by them or by an anonymous client. */
+/**
+ * One case: users (the first one is the victim), and actions by them or by an anonymous client.
+ *
+ * @example
+ * const c: AclCase = { seed: 1, users: [victim, carol], steps: [{ actor: 1, action: "killAllSessions[]" }] };
+ * await runAclCase(c);
+ */
 export interface AclCase {
   readonly seed: number;
   readonly users: readonly AclUser[];
@@ -175,7 +219,12 @@ export function aclCase(): fc.Arbitrary<AclCase> {
   );
 }
 
-/** A disagreement between the cluster and the reference table. */
+/**
+ * A disagreement between the cluster and the reference table.
+ *
+ * @example
+ * for (const m of await runAclCase(c)) console.log(`${m.actor} ${m.action}: expected ${m.expected}, got ${m.actual}`);
+ */
 export interface AclMismatch {
   readonly step: number;
   readonly actor: string;

@@ -4,16 +4,42 @@ import { txnTransition } from "./invariants/safety.js";
 import { field, TraceIndex, type TxnState } from "./trace-index.js";
 import { uuidHex } from "./util.js";
 
-/** The role of the node a probe fired on. */
+/**
+ * The role of the node a probe fired on.
+ *
+ * @example
+ * const role: ProbeRole = "shard";
+ */
 export type ProbeRole = "mongos" | "shard" | "config";
-/** A session's state on a node: never seen, used since the last refresh, ended (pending refresh), refreshed. */
+/**
+ * A session's state on a node: never seen, used since the last refresh, ended (pending refresh), refreshed.
+ *
+ * @example
+ * const state: ProbeSessionState = "ending"; // endSessions received, refresh pending
+ */
 export type ProbeSessionState = "new" | "active" | "ending" | "refreshed";
-/** The session's transaction state on the node (participant states; `retryable` = executed retryable write). */
+/**
+ * The session's transaction state on the node (participant states; `retryable` = executed retryable write).
+ *
+ * @example
+ * const txn: ProbeTxnState = "prepared";
+ */
 export type ProbeTxnState = "none" | "inProgress" | "prepared" | "committed" | "aborted" | "retryable";
-/** Whether a kill command was in progress on the node. */
+/**
+ * Whether a kill command was in progress on the node.
+ *
+ * @example
+ * const kill: ProbeKill = "kill-pending";
+ */
 export type ProbeKill = "kill-pending" | "no-kill";
 
-/** One reached combination: `role/session/txn/kill`, e.g. `shard/active/prepared/kill-pending`. */
+/**
+ * One reached combination: `role/session/txn/kill`, e.g. `shard/active/prepared/kill-pending`.
+ *
+ * @example
+ * const key: CoverageKey = "shard/active/prepared/kill-pending";
+ * coverage.counts.get(key);
+ */
 export type CoverageKey = `${ProbeRole}/${ProbeSessionState}/${ProbeTxnState}/${ProbeKill}`;
 
 const txnProbe = (s: TxnState | undefined): ProbeTxnState => {
@@ -185,7 +211,12 @@ function patternRegExp(pattern: string): RegExp {
   return new RegExp(`^${parts.join("/")}$`);
 }
 
-/** Combinations worth declaring as required by a suite that exercises kills and prepared transactions. */
+/**
+ * Combinations worth declaring as required by a suite that exercises kills and prepared transactions.
+ *
+ * @example
+ * new CoverageTracker().require(...INTERESTING_COVERAGE);
+ */
 export const INTERESTING_COVERAGE: readonly string[] = [
   "mongos/active/none/no-kill",
   "shard/active/inProgress/*",

@@ -12,7 +12,16 @@
  * import { standardProperty, suiteSeed } from "@sessionsim/testing";
  * await fc.assert(standardProperty({ faults: "all", commands: 50 }), { seed: suiteSeed(), numRuns: 10 });
  */
-export * from "./util.js";
+export {
+  formatDuration,
+  formatVirtualTime,
+  sessionUid,
+  sessionKey,
+  derivedUuid,
+  keyOfRecord,
+  uidHex,
+  firstBatch,
+} from "./util.js";
 export {
   TraceIndex,
   normalizeTxnState,
@@ -22,9 +31,37 @@ export {
   type TxnState,
 } from "./trace-index.js";
 export * from "./invariants/types.js";
-export * from "./invariants/safety.js";
-export * from "./invariants/liveness.js";
-export * from "./invariants/monitor.js";
+export {
+  txnTransition,
+  noNodeBug,
+  killNeverAbortsPrepared,
+  crossShardAtomicity,
+  txnNumberMonotone,
+  ttlNotEarly,
+  noCursorSurvivesKill,
+  endSessionsNeverKills,
+  killedSessionsUsable,
+  cacheWithinMaxSessions,
+  SAFETY_INVARIANTS,
+  type TxnTransition,
+} from "./invariants/safety.js";
+export {
+  transactionsResolve,
+  sessionsPersisted,
+  endedSessionsRemoved,
+  transactionDataAtomic,
+  retryableAtMostOnce,
+  LIVENESS_INVARIANTS,
+} from "./invariants/liveness.js";
+export {
+  InvariantMonitor,
+  checkTrace,
+  stopFaults,
+  checkLiveness,
+  checkRun,
+  ALL_INVARIANTS,
+  FAULT_FAILPOINTS,
+} from "./invariants/monitor.js";
 export { killMatcher, KILL_COMMANDS } from "./invariants/kill-matcher.js";
 export {
   listSessionRecords,
@@ -33,15 +70,47 @@ export {
   QueryFailed,
   keysOf,
 } from "./invariants/cluster-queries.js";
-export * from "./model/session-model.js";
-export * from "./model/system.js";
+export {
+  SessionModel,
+  type Presence,
+  type Expectation,
+  type UserRef,
+  type ModelViolation,
+} from "./model/session-model.js";
+export {
+  SimSystem,
+  PropertyViolation,
+  WORKLOAD_USERS,
+  KILL_FORMS,
+  DATA_DB,
+  DATA_COLL,
+  describeKill,
+  type NodeRef,
+  type WorkloadUser,
+  type CrudOp,
+  type KillForm,
+} from "./model/system.js";
 export * from "./model/commands.js";
 export * from "./arbitraries/cluster.js";
 export * from "./arbitraries/faults.js";
-export * from "./property.js";
+export {
+  standardCase,
+  standardCommand,
+  runCase,
+  standardProperty,
+  checkStandard,
+  describeFailure,
+  describeEvent,
+  replayPathOf,
+  CaseFailure,
+  type StandardPropertyOptions,
+  type StandardCase,
+  type CaseResult,
+  type StandardCheckResult,
+} from "./property.js";
 export * from "./replay.js";
 export * from "./coverage.js";
-export * from "./fuzz/bson.js";
+export { oddNumber, oddString, oddBinary, bsonScalar, bsonValue, bsonDocument, fuzzKey } from "./fuzz/bson.js";
 export * from "./fuzz/templates.js";
 export * from "./fuzz/fuzzer.js";
 export * from "./access-control.js";

@@ -15,7 +15,13 @@ import { formatReproduction, type Reproduction } from "./replay.js";
 import { clusterOptions } from "./arbitraries/cluster.js";
 import type { CoverageTracker } from "./coverage.js";
 
-/** Settings of the standard property (the one `sessionsim explore` sweeps). */
+/**
+ * Settings of the standard property (the one `sessionsim explore` sweeps).
+ *
+ * @example
+ * const o: StandardPropertyOptions = { faults: "crash", commands: 50, auth: true };
+ * await fc.assert(standardProperty(o), { seed: 1, numRuns: 5 });
+ */
 export interface StandardPropertyOptions {
   /** Which faults the command sequences may contain (default "all"). */
   readonly faults?: FaultLevel;
@@ -49,13 +55,23 @@ export interface StandardPropertyOptions {
   readonly replayPath?: string;
 }
 
-/** One generated case: the cluster's options and the commands (workload and faults together). */
+/**
+ * One generated case: the cluster's options and the commands (workload and faults together).
+ *
+ * @example
+ * const [c]: StandardCase[] = fc.sample(standardCase(), { seed: 1, numRuns: 1 });
+ * console.log(c.options.seed, [...c.commands].map(String));
+ */
 export interface StandardCase {
   readonly options: ClusterOptions;
   readonly commands: Iterable<SimCommand>;
 }
 
-/** The resolved defaults of {@link StandardPropertyOptions}. */
+/**
+ * The resolved defaults of {@link StandardPropertyOptions}.
+ *
+ * @internal Not exported from the package.
+ */
 export function standardDefaults(
   o: StandardPropertyOptions = {},
 ): Required<Pick<StandardPropertyOptions, "faults" | "commands" | "shards" | "mongos" | "horizonMs">> {
@@ -122,7 +138,13 @@ export function standardCommand(shape: ClusterShape, faults: FaultLevel): fc.Arb
   );
 }
 
-/** What one run of a case produced. */
+/**
+ * What one run of a case produced.
+ *
+ * @example
+ * const r: CaseResult = await runCase(c);
+ * console.log(r.log.join("\n"), r.violations.length);
+ */
 export interface CaseResult {
   readonly traceHash: string;
   readonly log: readonly string[];
@@ -183,7 +205,13 @@ export async function runCase(c: StandardCase, o: StandardPropertyOptions = {}):
   return result;
 }
 
-/** Raised by the standard property for a failing case; its message is the report. */
+/**
+ * Raised by the standard property for a failing case; its message is the report.
+ *
+ * @example
+ * const r = await checkStandard({ seed: 1 });
+ * if (r.error instanceof CaseFailure) console.log(r.error.result.log.join("\n"));
+ */
 export class CaseFailure extends Error {
   constructor(
     readonly result: CaseResult,
@@ -231,7 +259,13 @@ function jsonSafe(_k: string, v: unknown): unknown {
   return typeof v === "bigint" ? `${v}n` : v;
 }
 
-/** A failure report: the violations and the events that led to them. */
+/**
+ * A failure report: the violations and the events that led to them.
+ *
+ * @example
+ * const r = await runCase(c);
+ * if (r.violations.length > 0) console.log(describeFailure(r));
+ */
 export function describeFailure(r: Pick<CaseResult, "violations">): string {
   const lines: string[] = [];
   for (const v of r.violations) {
@@ -241,7 +275,12 @@ export function describeFailure(r: Pick<CaseResult, "violations">): string {
   return lines.join("\n");
 }
 
-/** One trace event as a short line (for violation reports). */
+/**
+ * One trace event as a short line (for violation reports).
+ *
+ * @example
+ * for (const e of cluster.trace().slice(-5)) console.log(describeEvent(e));
+ */
 export function describeEvent(e: TraceEvent): string {
   const { time, seq, node, type, ...rest } = e as TraceEvent & Record<string, unknown>;
   const fields = Object.entries(rest)
@@ -256,7 +295,13 @@ export function describeEvent(e: TraceEvent): string {
   return `#${seq} ${new Date(time).toISOString().slice(11, 23)} ${node} ${type} ${fields}${cmd}`;
 }
 
-/** The outcome of {@link checkStandard}. */
+/**
+ * The outcome of {@link checkStandard}.
+ *
+ * @example
+ * const r: StandardCheckResult = await checkStandard({ seed: 7, numRuns: 10 });
+ * if (r.failed) console.log(r.reproduction);
+ */
 export interface StandardCheckResult {
   readonly failed: boolean;
   readonly runs: number;
@@ -317,7 +362,13 @@ export async function checkStandard(
   };
 }
 
-/** fast-check's replay hint of a commands value (`/*replayPath="…"*\/` in its string form). */
+/**
+ * fast-check's replay hint of a commands value (`/*replayPath="…"*\/` in its string form).
+ *
+ * @example
+ * const [c] = fc.sample(standardCase(), 1);
+ * replayPathOf(c.commands); // fast-check's replay hint, once the commands ran
+ */
 export function replayPathOf(commands: Iterable<SimCommand>): string | undefined {
   const m = /replayPath="([^"]*)"/.exec(String(commands));
   return m === null ? undefined : m[1];

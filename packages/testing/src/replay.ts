@@ -1,7 +1,13 @@
 import type fc from "fast-check";
 import { FAULT_LEVELS, type FaultLevel } from "./model/commands.js";
 
-/** Everything needed to rerun one case of the standard property exactly. */
+/**
+ * Everything needed to rerun one case of the standard property exactly.
+ *
+ * @example
+ * const r: Reproduction = parseReproduction(line);
+ * await checkStandard({ seed: r.seed, path: r.path, replayPath: r.replayPath, faults: r.faults, endOnFailure: true });
+ */
 export interface Reproduction {
   /** fast-check's seed. */
   readonly seed: number;

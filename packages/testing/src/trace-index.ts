@@ -1,7 +1,13 @@
 import { Binary, type Document, type TraceEvent } from "sessionsim";
 import { numberOf, sessionKey, sessionUid, uidHex, uuidHex } from "./util.js";
 
-/** What a request on the simulated network carries (`{db, command, user?, internal?}`). */
+/**
+ * What a request on the simulated network carries (`{db, command, user?, internal?}`).
+ *
+ * @example
+ * const body = event.payload as RequestBody; // a net.send of a command
+ * console.log(body.db, Object.keys(body.command)[0], body.user?.user);
+ */
 export interface RequestBody {
   readonly db: string;
   readonly command: Document;
@@ -9,7 +15,12 @@ export interface RequestBody {
   readonly internal?: boolean;
 }
 
-/** One command request seen on the wire (client or internal), with its outcome once known. */
+/**
+ * One command request seen on the wire (client or internal), with its outcome once known.
+ *
+ * @example
+ * for (const r of index.requests) if (r.fromClient && r.replies.some((e) => e.type === "cmd.reply" && !e.ok)) console.log(r.name);
+ */
 export interface RequestRecord {
   readonly msgId: number;
   readonly from: string;
@@ -28,7 +39,11 @@ export interface RequestRecord {
   readonly replies: TraceEvent[];
 }
 
-/** Event field access for the loosely-typed server events (the union grows as the server does). */
+/**
+ * Event field access for the loosely-typed server events (the union grows as the server does).
+ *
+ * @internal Not exported from the package.
+ */
 export function field<T = unknown>(e: TraceEvent, name: string): T | undefined {
   return (e as unknown as Record<string, T>)[name];
 }
@@ -38,6 +53,9 @@ const UUID_RE = /[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12
 /**
  * The session id (32 hex digits) in an event's `lsid` field, whatever its form (a UUID string, a
  * formatted lsid, an `{id, uid}` document).
+ *
+ * @example
+ * lsidIdOf("6f1a3c4e-2b7d-4e59-9a1c-0d2e3f405162"); // "6f1a3c4e2b7d4e599a1c0d2e3f405162"
  */
 export function lsidIdOf(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -50,7 +68,12 @@ export function lsidIdOf(v: unknown): string | undefined {
   return undefined;
 }
 
-/** MongoDB's participant transaction states, normalised (`kPrepared` / `prepared` → `prepared`). */
+/**
+ * MongoDB's participant transaction states, normalised (`kPrepared` / `prepared` → `prepared`).
+ *
+ * @example
+ * const s: TxnState | undefined = normalizeTxnState("AbortedWithPrepare"); // "abortedWithPrepare"
+ */
 export type TxnState =
   | "none"
   | "inProgress"
@@ -60,7 +83,13 @@ export type TxnState =
   | "abortedWithPrepare"
   | "executedRetryableWrite";
 
-/** Normalises a transaction state name as the server traces it. */
+/**
+ * Normalises a transaction state name as the server traces it.
+ *
+ * @example
+ * normalizeTxnState("kPrepared"); // "prepared"
+ * normalizeTxnState("InProgress"); // "inProgress"
+ */
 export function normalizeTxnState(s: unknown): TxnState | undefined {
   if (typeof s !== "string") return undefined;
   let t = s.replace(/^k(?=[A-Z])/, "");
@@ -81,19 +110,31 @@ export function normalizeTxnState(s: unknown): TxnState | undefined {
   }
 }
 
-/** True for the aborted states. */
+/**
+ * True for the aborted states.
+ *
+ * @internal Not exported from the package.
+ */
 export function isAborted(s: TxnState | undefined): boolean {
   return s === "abortedWithoutPrepare" || s === "abortedWithPrepare";
 }
 
-/** Commands that never attach their `lsid` to the operation (the kill commands). */
+/**
+ * Commands that never attach their `lsid` to the operation (the kill commands).
+ *
+ * @internal Not exported from the package.
+ */
 export const NON_ATTACHING_COMMANDS: ReadonlySet<string> = new Set([
   "killSessions",
   "killAllSessions",
   "killAllSessionsByPattern",
 ]);
 
-/** The session key an lsid document names for a caller (the server computes `uid` unless given). */
+/**
+ * The session key an lsid document names for a caller (the server computes `uid` unless given).
+ *
+ * @internal Not exported from the package.
+ */
 export function lsidKeyFor(
   lsid: unknown,
   auth: boolean,

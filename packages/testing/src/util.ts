@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import { Binary, UUID, type Document } from "sessionsim";
 
-/** The simulation epoch (virtual time 0): 2026-01-01T00:00:00Z. */
+/**
+ * The simulation epoch (virtual time 0): 2026-01-01T00:00:00Z.
+ *
+ * @internal Not exported from the package.
+ */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 1);
 
 /**
@@ -55,25 +59,43 @@ export function sessionUid(auth: boolean, user: { readonly user: string; readonl
   return new Binary(new Uint8Array(sha256(text)), 0);
 }
 
-/** Hex of a uid (Binary), for keys. */
+/**
+ * Hex of a uid (Binary), for keys.
+ *
+ * @example
+ * uidHex(sessionUid(true, { user: "alice", db: "test" })); // 64 hex digits
+ */
 export function uidHex(uid: Binary | Uint8Array): string {
   const bytes = uid instanceof Uint8Array ? uid : uid.buffer.subarray(0, uid.position);
   return Buffer.from(bytes).toString("hex");
 }
 
-/** The hex of a `UUID`/`Binary` subtype 4 (no dashes), or undefined. */
+/**
+ * The hex of a `UUID`/`Binary` subtype 4 (no dashes), or undefined.
+ *
+ * @internal Not exported from the package.
+ */
 export function uuidHex(v: unknown): string | undefined {
   if (v instanceof Binary) return Buffer.from(v.buffer.subarray(0, v.position)).toString("hex");
   if (typeof v === "string") return v.replaceAll("-", "").toLowerCase();
   return undefined;
 }
 
-/** The key this package uses for a session: `<id hex>:<uid hex>` (MongoDB's identity is `(id, uid)`). */
+/**
+ * The key this package uses for a session: `<id hex>:<uid hex>` (MongoDB's identity is `(id, uid)`).
+ *
+ * @example
+ * sessionKey("6f1a3c4e2b7d4e599a1c0d2e3f405162", uidHex(sessionUid(false, undefined)));
+ */
 export function sessionKey(idHex: string, uid: string): string {
   return `${idHex}:${uid}`;
 }
 
-/** The id part of a session key. */
+/**
+ * The id part of a session key.
+ *
+ * @internal Not exported from the package.
+ */
 export function keyId(key: string): string {
   return key.slice(0, key.indexOf(":"));
 }
@@ -92,7 +114,12 @@ export function derivedUuid(text: string): UUID {
   return new UUID(new Uint8Array(b));
 }
 
-/** The session key of a `{_id: {id, uid}}` record or an lsid `{id, uid}`. */
+/**
+ * The session key of a `{_id: {id, uid}}` record or an lsid `{id, uid}`.
+ *
+ * @example
+ * const keys = records.map((r) => keyOfRecord(r)); // "<id hex>:<uid hex>" each
+ */
 export function keyOfRecord(doc: Document): string | undefined {
   const idDoc = (doc._id ?? doc) as Document | undefined;
   if (idDoc === undefined || idDoc === null || typeof idDoc !== "object") return undefined;
@@ -102,14 +129,23 @@ export function keyOfRecord(doc: Document): string | undefined {
   return sessionKey(id, uid);
 }
 
-/** The documents of a cursor reply's first batch (empty if the reply has none). */
+/**
+ * The documents of a cursor reply's first batch (empty if the reply has none).
+ *
+ * @example
+ * const docs = firstBatch(await conn.runCommand("test", { find: "items", filter: {} }));
+ */
 export function firstBatch(reply: Document): Document[] {
   const cursor = reply.cursor as Document | undefined;
   const batch = cursor?.firstBatch;
   return Array.isArray(batch) ? (batch as Document[]) : [];
 }
 
-/** A stable, short JSON-ish rendering of a value for log lines (BSON values as their strings). */
+/**
+ * A stable, short JSON-ish rendering of a value for log lines (BSON values as their strings).
+ *
+ * @internal Not exported from the package.
+ */
 export function brief(v: unknown, max = 120): string {
   let s: string;
   try {
@@ -126,7 +162,11 @@ export function brief(v: unknown, max = 120): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** Reads a numeric field that may be a number, a bigint or a bson Long/Int32/Double. */
+/**
+ * Reads a numeric field that may be a number, a bigint or a bson Long/Int32/Double.
+ *
+ * @internal Not exported from the package.
+ */
 export function numberOf(v: unknown): number | undefined {
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);

@@ -3,7 +3,12 @@ import cliProgress from "cli-progress";
 import { runSeed } from "./run-seed.js";
 import { shardRange, summarize, type ExploreResult, type ExploreSettings, type SeedResult } from "./results.js";
 
-/** Options of {@link explore}. */
+/**
+ * Options of {@link explore}.
+ *
+ * @example
+ * await explore({ settings, runs: 100, seed: 1, workers: 4, shard: { i: 0, n: 4 }, progress: true });
+ */
 export interface ExploreOptions {
   readonly settings: ExploreSettings;
   readonly runs: number;

@@ -1,6 +1,11 @@
 import type { FaultLevel } from "@sessionsim/testing";
 
-/** The standard property's settings a sweep ran with (must match to merge results). */
+/**
+ * The standard property's settings a sweep ran with (must match to merge results).
+ *
+ * @example
+ * const settings: ExploreSettings = { faults: "network", commands: 50, shards: 2, mongos: 2, determinism: true };
+ */
 export interface ExploreSettings {
   readonly faults: FaultLevel;
   readonly commands: number;
@@ -12,7 +17,13 @@ export interface ExploreSettings {
   readonly exactCommands?: boolean;
 }
 
-/** One seed's outcome. */
+/**
+ * One seed's outcome.
+ *
+ * @example
+ * const r: SeedResult = await runSeed(settings, 7);
+ * console.log(r.seed, r.failed, r.invariants);
+ */
 export interface SeedResult {
   readonly seed: number;
   readonly failed: boolean;
@@ -28,7 +39,13 @@ export interface SeedResult {
   readonly wallMs: number;
 }
 
-/** The machine-readable result of `sessionsim explore --json` (and of `sessionsim merge`). */
+/**
+ * The machine-readable result of `sessionsim explore --json` (and of `sessionsim merge`).
+ *
+ * @example
+ * const r: ExploreResult = JSON.parse(readFileSync("part0.json", "utf8"));
+ * console.log(`${r.passed}/${r.runs} passed`);
+ */
 export interface ExploreResult {
   readonly version: 1;
   readonly settings: ExploreSettings;
@@ -45,7 +62,12 @@ export interface ExploreResult {
   readonly wallMs: number;
 }
 
-/** Seeds `[from, to)` of shard `i` of `n` (0-based) of the range `[base, base + runs)`. */
+/**
+ * Seeds `[from, to)` of shard `i` of `n` (0-based) of the range `[base, base + runs)`.
+ *
+ * @example
+ * shardRange(1, 10, { i: 1, n: 3 }); // [5, 8]: seeds 5, 6, 7
+ */
 export function shardRange(
   base: number,
   runs: number,
@@ -58,7 +80,12 @@ export function shardRange(
   return [from, from + per + (shard.i < extra ? 1 : 0)];
 }
 
-/** Parses `--shard i/n` (0-based `i`). */
+/**
+ * Parses `--shard i/n` (0-based `i`).
+ *
+ * @example
+ * parseShard("0/4"); // { i: 0, n: 4 }
+ */
 export function parseShard(text: string): { i: number; n: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (m === null) throw new Error(`--shard takes i/n, e.g. 0/4 (got ${text})`);
@@ -72,7 +99,12 @@ function sortedCounts(c: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...c].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Builds the result of one sweep from its seeds' results (order-independent). */
+/**
+ * Builds the result of one sweep from its seeds' results (order-independent).
+ *
+ * @example
+ * const result = summarize(settings, [1, 11], seedResults);
+ */
 export function summarize(
   settings: ExploreSettings,
   range: readonly [number, number],
@@ -101,6 +133,9 @@ export function summarize(
  * Merges sweep results deterministically: the same set of inputs in any order gives the same
  * output (ranges and failures sorted by seed, coverage summed with sorted keys). Refuses inputs
  * run with different settings or with overlapping seed ranges.
+ *
+ * @example
+ * const all = mergeResults(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as ExploreResult));
  */
 export function mergeResults(results: readonly ExploreResult[]): ExploreResult {
   if (results.length === 0) throw new Error("nothing to merge");

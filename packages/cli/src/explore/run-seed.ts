@@ -1,7 +1,13 @@
 import { CaseFailure, checkStandard, CoverageTracker } from "@sessionsim/testing";
 import type { ExploreSettings, SeedResult } from "./results.js";
 
-/** Runs the standard property for one seed (one case, shrunk if it fails). */
+/**
+ * Runs the standard property for one seed (one case, shrunk if it fails).
+ *
+ * @example
+ * const r = await runSeed({ faults: "all", commands: 100, shards: 2, mongos: 2, determinism: false }, 42);
+ * if (r.failed) console.log(r.reproduction);
+ */
 export async function runSeed(settings: ExploreSettings, seed: number): Promise<SeedResult> {
   const started = performance.now();
   const coverage = new CoverageTracker();

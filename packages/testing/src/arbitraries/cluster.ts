@@ -2,7 +2,12 @@ import fc from "fast-check";
 import type { ClusterOptions } from "sessionsim";
 import { WORKLOAD_USERS } from "../model/system.js";
 
-/** Bounds of {@link clusterOptions}. */
+/**
+ * Bounds of {@link clusterOptions}.
+ *
+ * @example
+ * clusterOptions({ shards: 2, mongos: { min: 1, max: 3 }, auth: true, parameters: false });
+ */
 export interface ClusterOptionsConstraints {
   readonly shards?: { readonly min: number; readonly max: number } | number;
   readonly mongos?: { readonly min: number; readonly max: number } | number;

@@ -2,11 +2,21 @@ import fc from "fast-check";
 import type { FaultAction, FaultSchedule } from "sessionsim";
 import { COORDINATOR_FAILPOINTS } from "../model/commands.js";
 
-/** The kinds of fault a schedule may contain. */
+/**
+ * The kinds of fault a schedule may contain.
+ *
+ * @example
+ * faultSchedule({ nodes: cluster.nodes(), kinds: ["crash", "partition"] satisfies FaultKind[] });
+ */
 export type FaultKind =
   "crash" | "partition" | "oneWayPartition" | "network" | "clock" | "coordinatorFailpoint" | "refreshFailure";
 
-/** Every fault kind. */
+/**
+ * Every fault kind.
+ *
+ * @example
+ * faultSchedule({ nodes: cluster.nodes(), kinds: FAULT_KINDS.filter((k) => k !== "clock") });
+ */
 export const FAULT_KINDS: readonly FaultKind[] = [
   "crash",
   "partition",
@@ -17,7 +27,13 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "refreshFailure",
 ];
 
-/** Options of {@link faultSchedule}. */
+/**
+ * Options of {@link faultSchedule}.
+ *
+ * @example
+ * const o: FaultScheduleOptions = { nodes: cluster.nodes(), horizonMs: 600_000, maxFaults: 3 };
+ * fc.sample(faultSchedule(o), 1);
+ */
 export interface FaultScheduleOptions {
   /** Every server node name (`cluster.nodes()`). */
   readonly nodes: readonly string[];

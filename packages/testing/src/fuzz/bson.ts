@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { Binary, Long, ObjectId, Timestamp, UUID, type Document } from "sessionsim";
 
-/** Odd numbers the server must cope with: NaN, infinities, -0, negatives, int32/int64 extremes. */
+/**
+ * Odd numbers the server must cope with: NaN, infinities, -0, negatives, int32/int64 extremes.
+ *
+ * @example
+ * fc.sample(oddNumber(), 5); // e.g. NaN, -0, Long.MAX_VALUE, 2 ** 53, -1
+ */
 export function oddNumber(): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.constantFrom(
@@ -29,7 +34,12 @@ export function oddNumber(): fc.Arbitrary<unknown> {
   );
 }
 
-/** Strings the server must cope with: empty, `$`-prefixed, dotted, NUL, long, non-ASCII. */
+/**
+ * Strings the server must cope with: empty, `$`-prefixed, dotted, NUL, long, non-ASCII.
+ *
+ * @example
+ * fc.sample(oddString(), 5); // e.g. "", "$where", "a.b", "\u0000", "🦆"
+ */
 export function oddString(): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constantFrom(
@@ -53,7 +63,12 @@ export function oddString(): fc.Arbitrary<string> {
   );
 }
 
-/** A UUID, a Binary of another subtype or length, or something else where a UUID belongs. */
+/**
+ * A UUID, a Binary of another subtype or length, or something else where a UUID belongs.
+ *
+ * @example
+ * fc.sample(oddBinary(), 3); // UUIDs, BinData of other subtypes and lengths
+ */
 export function oddBinary(): fc.Arbitrary<unknown> {
   return fc.oneof(
     fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => new UUID(b)),
@@ -63,7 +78,12 @@ export function oddBinary(): fc.Arbitrary<unknown> {
   );
 }
 
-/** A scalar BSON value of any type. */
+/**
+ * A scalar BSON value of any type.
+ *
+ * @example
+ * fc.sample(bsonScalar(), 5);
+ */
 export function bsonScalar(): fc.Arbitrary<unknown> {
   return fc.oneof(
     { arbitrary: oddNumber(), weight: 3 },
@@ -79,7 +99,12 @@ export function bsonScalar(): fc.Arbitrary<unknown> {
   );
 }
 
-/** Keys of fuzzed documents: ordinary, odd, and the generic arguments every command may carry. */
+/**
+ * Keys of fuzzed documents: ordinary, odd, and the generic arguments every command may carry.
+ *
+ * @example
+ * fc.sample(fuzzKey(), 5); // e.g. "lsid", "txnNumber", "$where", ""
+ */
 export function fuzzKey(): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constantFrom(
@@ -133,12 +158,21 @@ export function bsonValue(depth = 3): fc.Arbitrary<unknown> {
   return value;
 }
 
-/** A BSON-shaped document (the body of a fuzzed command besides its name). */
+/**
+ * A BSON-shaped document (the body of a fuzzed command besides its name).
+ *
+ * @example
+ * fc.sample(bsonDocument(2), 3);
+ */
 export function bsonDocument(depth = 3): fc.Arbitrary<Document> {
   return fc.dictionary(fuzzKey(), bsonValue(depth), { maxKeys: 6 });
 }
 
-/** Nests `v` `depth` levels deep in documents or arrays. */
+/**
+ * Nests `v` `depth` levels deep in documents or arrays.
+ *
+ * @internal Not exported from the package.
+ */
 export function nest(v: unknown, depth: number, asArray: boolean): unknown {
   let out = v;
   for (let i = 0; i < depth; i++) out = asArray ? [out] : { a: out };

@@ -8,10 +8,21 @@ import { brief } from "../util.js";
 import { bsonDocument, bsonValue, fuzzKey, nest, oddNumber, oddString } from "./bson.js";
 import { COMMAND_TEMPLATES, type CommandTemplate } from "./templates.js";
 
-/** Where a fuzzed command goes: a node role and the connection's user. */
+/**
+ * Where a fuzzed command goes: a node role and the connection's user.
+ *
+ * @example
+ * const role: FuzzRole = "config";
+ */
 export type FuzzRole = "mongos" | "shard" | "config";
 
-/** One fuzzed command. */
+/**
+ * One fuzzed command.
+ *
+ * @example
+ * const [c]: FuzzCase[] = fc.sample(fuzzCase({ auth: true }), 1);
+ * console.log(c.role, c.user, c.origin);
+ */
 export interface FuzzCase {
   readonly role: FuzzRole;
   readonly user: WorkloadUser;
@@ -106,7 +117,12 @@ const MUTATIONS: readonly Mutation[] = [
   deepNest,
 ];
 
-/** Mutations of a valid command (one to three at a time). */
+/**
+ * Mutations of a valid command (one to three at a time).
+ *
+ * @example
+ * fc.sample(mutatedCommand({ db: "admin", command: { killSessions: [] } }), 3).map((m) => m.how);
+ */
 export function mutatedCommand(t: CommandTemplate): fc.Arbitrary<{ doc: Document; how: string }> {
   const step = (d: { doc: Document; how: string }): fc.Arbitrary<{ doc: Document; how: string }> =>
     fc
@@ -119,7 +135,12 @@ export function mutatedCommand(t: CommandTemplate): fc.Arbitrary<{ doc: Document
   });
 }
 
-/** Options of {@link fuzzCase}. */
+/**
+ * Options of {@link fuzzCase}.
+ *
+ * @example
+ * fuzzCase({ auth: false, templates: COMMAND_TEMPLATES.slice(0, 5) });
+ */
 export interface FuzzCaseOptions {
   readonly auth: boolean;
   readonly templates?: readonly CommandTemplate[];
@@ -169,7 +190,12 @@ export function fuzzCase(o: FuzzCaseOptions): fc.Arbitrary<FuzzCase> {
     .map(({ role: r, user: u, body }) => ({ role: r, user: u, ...body }));
 }
 
-/** What broke for one fuzzed command. */
+/**
+ * What broke for one fuzzed command.
+ *
+ * @example
+ * for (const p of (await runFuzz({ count: 1000, seed: 1 })).problems) console.log(p.kind, p.message);
+ */
 export interface FuzzProblem {
   readonly kind: "rejected" | "malformed-reply" | "code-mismatch" | "invariant";
   readonly message: string;
@@ -219,7 +245,12 @@ export function replyShapeProblem(
   return undefined;
 }
 
-/** Options of {@link runFuzz}. */
+/**
+ * Options of {@link runFuzz}.
+ *
+ * @example
+ * await runFuzz({ count: 10_000, seed: 3, batch: 500, onProgress: (n) => process.stdout.write(`\r${n}`) });
+ */
 export interface FuzzOptions {
   /** Documents to try (split evenly between auth off and on). */
   readonly count: number;
@@ -231,7 +262,13 @@ export interface FuzzOptions {
   readonly templates?: readonly CommandTemplate[];
 }
 
-/** The outcome of a fuzzing campaign. */
+/**
+ * The outcome of a fuzzing campaign.
+ *
+ * @example
+ * const r: FuzzReport = await runFuzz({ count: 1000, seed: 1 });
+ * console.log(`${r.tried} tried, ${r.problems.length} problems`);
+ */
 export interface FuzzReport {
   readonly tried: number;
   readonly byOrigin: Record<string, number>;

@@ -1,6 +1,12 @@
 import { Binary, Long, UUID, type Document } from "sessionsim";
 
-/** A valid command of MongoDB's documented shape, with the database it runs against. */
+/**
+ * A valid command of MongoDB's documented shape, with the database it runs against.
+ *
+ * @example
+ * const t: CommandTemplate = { db: "admin", command: { endSessions: [{ id: new UUID() }] } };
+ * await runFuzz({ count: 100, seed: 1, templates: [t] });
+ */
 export interface CommandTemplate {
   readonly db: string;
   readonly command: Document;

@@ -2,7 +2,11 @@ import { NetworkError, type Cluster, type Connection, type Document } from "sess
 import type { InvariantContext } from "./types.js";
 import { firstBatch, keyOfRecord } from "../util.js";
 
-/** A connection for the invariants' own queries (as the observer user when auth is on). */
+/**
+ * A connection for the invariants' own queries (as the observer user when auth is on).
+ *
+ * @internal Not exported from the package.
+ */
 export function observerConnection(
   cluster: Cluster,
   node: string,
@@ -11,7 +15,16 @@ export function observerConnection(
   return ctx.auth && ctx.observer !== undefined ? cluster.connect(node, ctx.observer) : cluster.connect(node);
 }
 
-/** Thrown when an invariant's query cannot run (the cluster did not answer). */
+/**
+ * Thrown when an invariant's query cannot run (the cluster did not answer).
+ *
+ * @example
+ * try {
+ *   await listSessionRecords(conn);
+ * } catch (e) {
+ *   if (e instanceof QueryFailed) console.log(e.reply?.codeName);
+ * }
+ */
 export class QueryFailed extends Error {
   constructor(
     readonly what: string,
@@ -25,7 +38,12 @@ export class QueryFailed extends Error {
   }
 }
 
-/** Runs an aggregate or find and returns every document (following getMore). */
+/**
+ * Runs an aggregate or find and returns every document (following getMore).
+ *
+ * @example
+ * const docs = await readAll(conn, "test", { find: "items", filter: {}, batchSize: 2 }, "find test.items");
+ */
 export async function readAll(conn: Connection, db: string, command: Document, what: string): Promise<Document[]> {
   let reply: Document;
   try {
@@ -55,7 +73,12 @@ export async function readAll(conn: Connection, db: string, command: Document, w
   return docs;
 }
 
-/** `$listSessions: {allUsers: true}` through `node` (a mongos): the stored session records. */
+/**
+ * `$listSessions: {allUsers: true}` through `node` (a mongos): the stored session records.
+ *
+ * @example
+ * const stored = keysOf(await listSessionRecords(cluster.connect(cluster.mongos())));
+ */
 export async function listSessionRecords(conn: Connection): Promise<Document[]> {
   return readAll(
     conn,
@@ -65,7 +88,12 @@ export async function listSessionRecords(conn: Connection): Promise<Document[]> 
   );
 }
 
-/** `$listLocalSessions: {allUsers: true}` on the connection's node: its cached sessions. */
+/**
+ * `$listLocalSessions: {allUsers: true}` on the connection's node: its cached sessions.
+ *
+ * @example
+ * const cached = keysOf(await listLocalSessionRecords(cluster.connect(cluster.shard(0))));
+ */
 export async function listLocalSessionRecords(conn: Connection): Promise<Document[]> {
   return readAll(
     conn,
@@ -75,7 +103,12 @@ export async function listLocalSessionRecords(conn: Connection): Promise<Documen
   );
 }
 
-/** The session keys of a list of records. */
+/**
+ * The session keys of a list of records.
+ *
+ * @example
+ * keysOf(await listSessionRecords(conn)).has(sessionKey(idHex, uidHex(sessionUid(false, undefined))));
+ */
 export function keysOf(records: readonly Document[]): Set<string> {
   const out = new Set<string>();
   for (const r of records) {

@@ -2,7 +2,12 @@ import { Binary, type Document } from "sessionsim";
 import type { RequestBody } from "../trace-index.js";
 import { keyId, sessionKey, sessionUid, uidHex, uuidHex } from "../util.js";
 
-/** The kill commands. */
+/**
+ * The kill commands.
+ *
+ * @example
+ * const kills = index.requests.filter((r) => KILL_COMMANDS.has(r.name));
+ */
 export const KILL_COMMANDS: ReadonlySet<string> = new Set([
   "killSessions",
   "killAllSessions",
@@ -90,7 +95,11 @@ export function killMatcher(
   return none;
 }
 
-/** A predicate on session ids only (for events that name a session by its UUID). */
+/**
+ * A predicate on session ids only (for events that name a session by its UUID).
+ *
+ * @internal Not exported from the package.
+ */
 export function killMatcherById(
   body: RequestBody,
   auth: boolean,

@@ -7,7 +7,11 @@ import type { LivenessInvariant, LivenessRun, Violation } from "./types.js";
 
 type Found = Omit<Violation, "invariant" | "kind">;
 
-/** The keys an `endSessions`/`refreshSessions` request names (uid computed for the caller). */
+/**
+ * The keys an `endSessions`/`refreshSessions` request names (uid computed for the caller).
+ *
+ * @internal Not exported from the package.
+ */
 export function sessionsNamedBy(r: RequestRecord, auth: boolean): string[] {
   const arg = r.body.command[r.name];
   if (!Array.isArray(arg)) return [];
@@ -58,6 +62,10 @@ function crashesOf(run: LivenessRun): Map<string, number[]> {
 /**
  * Every prepared transaction resolves once faults stop, every unprepared one ends (lifetime limit),
  * and the coordinators forget them (`config.transaction_coordinators` empties).
+ *
+ * @example
+ * const stoppedAt = await stopFaults(cluster);
+ * await checkLiveness(cluster, ctx, stoppedAt, [transactionsResolve]);
  */
 export const transactionsResolve: LivenessInvariant = {
   kind: "liveness",
@@ -111,7 +119,12 @@ export const transactionsResolve: LivenessInvariant = {
   },
 };
 
-/** A used, not-ended session is stored in `config.system.sessions` within a refresh interval after faults stop. */
+/**
+ * A used, not-ended session is stored in `config.system.sessions` within a refresh interval after faults stop.
+ *
+ * @example
+ * await checkLiveness(cluster, ctx, await stopFaults(cluster), [sessionsPersisted]);
+ */
 export const sessionsPersisted: LivenessInvariant = {
   kind: "liveness",
   name: "sessions-persisted",
@@ -154,6 +167,9 @@ export const sessionsPersisted: LivenessInvariant = {
  * An ended session is gone from `config.system.sessions` after the next successful refresh of the
  * node that received `endSessions` — unless something used it again (or another node's cache still
  * held it and refreshed it back, which MongoDB allows).
+ *
+ * @example
+ * await checkLiveness(cluster, ctx, await stopFaults(cluster), [endedSessionsRemoved]);
  */
 export const endedSessionsRemoved: LivenessInvariant = {
   kind: "liveness",
@@ -248,6 +264,10 @@ export const endedSessionsRemoved: LivenessInvariant = {
 /**
  * Data check of cross-shard atomicity: workload documents carry `{txn: <tag>, of: <n>}`; every tag
  * has either all `n` documents or none.
+ *
+ * @example
+ * // documents written in transactions carry {txn: <tag>, of: <count>}
+ * await checkLiveness(cluster, ctx, await stopFaults(cluster), [transactionDataAtomic]);
  */
 export const transactionDataAtomic: LivenessInvariant = {
   kind: "liveness",
@@ -289,6 +309,10 @@ export const transactionDataAtomic: LivenessInvariant = {
 /**
  * Data check of retryable writes: workload updates `$push` a statement id (`<lsid>:<txnNumber>:<stmt>`)
  * to an `ops` array under a retryable write; no id may appear twice.
+ *
+ * @example
+ * // each retryable update pushes "<lsid>:<txnNumber>:<stmt>" to an `ops` array
+ * await checkLiveness(cluster, ctx, await stopFaults(cluster), [retryableAtMostOnce]);
  */
 export const retryableAtMostOnce: LivenessInvariant = {
   kind: "liveness",
@@ -330,7 +354,12 @@ export const retryableAtMostOnce: LivenessInvariant = {
   },
 };
 
-/** Every liveness invariant of the library. */
+/**
+ * Every liveness invariant of the library.
+ *
+ * @example
+ * await checkLiveness(cluster, ctx, await stopFaults(cluster), LIVENESS_INVARIANTS);
+ */
 export const LIVENESS_INVARIANTS: readonly LivenessInvariant[] = [
   retryableAtMostOnce,
   sessionsPersisted,

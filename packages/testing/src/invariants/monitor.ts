@@ -12,7 +12,12 @@ import type {
   Violation,
 } from "./types.js";
 
-/** Every invariant of the library: the safety ones, then the liveness ones. */
+/**
+ * Every invariant of the library: the safety ones, then the liveness ones.
+ *
+ * @example
+ * await checkStandard({ seed: 1, invariants: [...ALL_INVARIANTS, myInvariant] });
+ */
 export const ALL_INVARIANTS: readonly Invariant[] = [...SAFETY_INVARIANTS, ...LIVENESS_INVARIANTS];
 
 /**
@@ -85,7 +90,12 @@ export function checkTrace(
   return m.violations;
 }
 
-/** The failpoints `stopFaults` turns off on every node (MongoDB names). */
+/**
+ * The failpoints `stopFaults` turns off on every node (MongoDB names).
+ *
+ * @example
+ * await stopFaults(cluster, [...FAULT_FAILPOINTS, "myFailpoint"]);
+ */
 export const FAULT_FAILPOINTS: readonly string[] = [
   "failCommand",
   "hangBeforeWritingParticipantList",

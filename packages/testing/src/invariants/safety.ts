@@ -4,7 +4,15 @@ import { keyOfRecord, numberOf, uuidHex } from "../util.js";
 import { KILL_COMMANDS, killMatcher, killMatcherById } from "./kill-matcher.js";
 import type { SafetyInvariant } from "./types.js";
 
-/** A `txn.state` event, normalised. */
+/**
+ * A `txn.state` event, normalised.
+ *
+ * @example
+ * for (const e of cluster.trace()) {
+ *   const t: TxnTransition | undefined = txnTransition(e);
+ *   if (t?.to === "prepared") console.log(`${t.node} prepared ${t.lsidId}:${t.txnNumber}`);
+ * }
+ */
 export interface TxnTransition {
   readonly event: TraceEvent;
   readonly node: string;
@@ -14,7 +22,12 @@ export interface TxnTransition {
   readonly to: TxnState;
 }
 
-/** Reads a `txn.state` event ({lsid, txnNumber, from, to}); undefined for anything else. */
+/**
+ * Reads a `txn.state` event ({lsid, txnNumber, from, to}); undefined for anything else.
+ *
+ * @example
+ * const prepared = cluster.trace().map(txnTransition).filter((t) => t?.to === "prepared");
+ */
 export function txnTransition(e: TraceEvent): TxnTransition | undefined {
   if ((e.type as string) !== "txn.state") return undefined;
   const lsidId = lsidIdOf(field(e, "lsid"));
@@ -32,7 +45,12 @@ function requestLsidId(r: RequestRecord): string | undefined {
   return l === undefined || l === null ? undefined : uuidHex(l.id);
 }
 
-/** No node ever hit an internal error: every exception inside a node is a simulator bug. */
+/**
+ * No node ever hit an internal error: every exception inside a node is a simulator bug.
+ *
+ * @example
+ * checkTrace(cluster.trace(), invariantContext({}), [noNodeBug]); // [] when no node threw
+ */
 export const noNodeBug: SafetyInvariant = {
   kind: "safety",
   name: "no-node-bug",
@@ -57,6 +75,9 @@ export const noNodeBug: SafetyInvariant = {
 /**
  * A prepared transaction leaves the prepared state only through `commitTransaction` or
  * `abortTransaction`: no kill command (nor anything else) aborts it.
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [killNeverAbortsPrepared]);
  */
 export const killNeverAbortsPrepared: SafetyInvariant = {
   kind: "safety",
@@ -123,6 +144,9 @@ export const killNeverAbortsPrepared: SafetyInvariant = {
 /**
  * Cross-shard atomicity: no transaction commits on one participant and aborts after prepare on
  * another; and when the coordinator traces its decision, every participant's outcome matches it.
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [crossShardAtomicity]);
  */
 export const crossShardAtomicity: SafetyInvariant = {
   kind: "safety",
@@ -212,6 +236,9 @@ export const crossShardAtomicity: SafetyInvariant = {
  * `txnNumber` never goes backwards on a session: within a node's incarnation every transaction or
  * retryable write it tracks has a txnNumber at least the last one; after a restart at least the last
  * durable one; after the reaper may have forgotten the session, anything goes.
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [txnNumberMonotone]);
  */
 export const txnNumberMonotone: SafetyInvariant = {
   kind: "safety",
@@ -294,6 +321,9 @@ export const txnNumberMonotone: SafetyInvariant = {
  * TTL never deletes a `config.system.sessions` record before `lastUse + expireAfterSeconds`. The
  * record's `lastUse` is the applying shard's clock when a refresh upsert reached it (the pipeline
  * update's `$$NOW`), so it is at least that shard's clock at the upsert's delivery.
+ *
+ * @example
+ * checkTrace(cluster.trace(), invariantContext({ parameters: { localLogicalSessionTimeoutMinutes: 5 } }), [ttlNotEarly]);
  */
 export const ttlNotEarly: SafetyInvariant = {
   kind: "safety",
@@ -352,6 +382,9 @@ export const ttlNotEarly: SafetyInvariant = {
 /**
  * After a kill command succeeds, no cursor of a killed session that was open when the kill arrived
  * is still open (on mongos, which broadcasts the kill, or on the mongod that received it).
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [noCursorSurvivesKill]);
  */
 export const noCursorSurvivesKill: SafetyInvariant = {
   kind: "safety",
@@ -424,6 +457,9 @@ export const noCursorSurvivesKill: SafetyInvariant = {
  * `endSessions` never kills an operation: neither while it runs nor during the refresh that
  * processes it (which only closes cursors) is any operation interrupted or transaction aborted
  * without another cause (a kill, killOp, abortTransaction, the transaction lifetime limit).
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [endSessionsNeverKills]);
  */
 export const endSessionsNeverKills: SafetyInvariant = {
   kind: "safety",
@@ -491,7 +527,12 @@ export const endSessionsNeverKills: SafetyInvariant = {
   },
 };
 
-/** After a kill completes, the killed sessions can be used again at once. */
+/**
+ * After a kill completes, the killed sessions can be used again at once.
+ *
+ * @example
+ * checkTrace(cluster.trace(), ctx, [killedSessionsUsable]);
+ */
 export const killedSessionsUsable: SafetyInvariant = {
   kind: "safety",
   name: "killed-sessions-usable",
@@ -534,7 +575,12 @@ export const killedSessionsUsable: SafetyInvariant = {
   },
 };
 
-/** A node's session cache never holds more than `maxSessions` sessions. */
+/**
+ * A node's session cache never holds more than `maxSessions` sessions.
+ *
+ * @example
+ * checkTrace(cluster.trace(), invariantContext({ parameters: { maxSessions: 10 } }), [cacheWithinMaxSessions]);
+ */
 export const cacheWithinMaxSessions: SafetyInvariant = {
   kind: "safety",
   name: "cache-within-max-sessions",
@@ -573,7 +619,12 @@ export const cacheWithinMaxSessions: SafetyInvariant = {
   },
 };
 
-/** Every safety invariant of the library. */
+/**
+ * Every safety invariant of the library.
+ *
+ * @example
+ * const monitor = new InvariantMonitor(ctx, SAFETY_INVARIANTS);
+ */
 export const SAFETY_INVARIANTS: readonly SafetyInvariant[] = [
   noNodeBug,
   killNeverAbortsPrepared,

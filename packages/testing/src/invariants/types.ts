@@ -1,7 +1,12 @@
 import type { Cluster, TraceEvent } from "sessionsim";
 import type { TraceIndex } from "../trace-index.js";
 
-/** Safety invariants hold at every point of a run; liveness ones once faults have stopped. */
+/**
+ * Safety invariants hold at every point of a run; liveness ones once faults have stopped.
+ *
+ * @example
+ * const liveness = ALL_INVARIANTS.filter((i) => i.kind === ("liveness" satisfies InvariantKind));
+ */
 export type InvariantKind = "safety" | "liveness";
 
 /**
@@ -21,7 +26,12 @@ export interface Violation {
   readonly events: readonly TraceEvent[];
 }
 
-/** Settings of the run that the invariants need (MongoDB's parameter values, auth, data namespaces). */
+/**
+ * Settings of the run that the invariants need (MongoDB's parameter values, auth, data namespaces).
+ *
+ * @example
+ * const ctx: InvariantContext = invariantContext({ auth: true, shards: 2, observer: { user: "admin", db: "admin" } });
+ */
 export interface InvariantContext {
   /** Whether access control is on (the server computes session `uid`s from the user). */
   readonly auth: boolean;
@@ -42,7 +52,13 @@ export interface InvariantContext {
   readonly killSessionsPatternSemantics: "code" | "manual";
 }
 
-/** Builds an {@link InvariantContext} from cluster options (MongoDB's defaults fill the gaps). */
+/**
+ * Builds an {@link InvariantContext} from cluster options (MongoDB's defaults fill the gaps).
+ *
+ * @example
+ * const ctx = invariantContext({ auth: false, shards: 2, parameters: { logicalSessionRefreshMillis: 60_000 } });
+ * checkTrace(cluster.trace(), ctx);
+ */
 export function invariantContext(options: {
   readonly auth?: boolean;
   readonly shards?: number;
@@ -69,7 +85,14 @@ export function invariantContext(options: {
   };
 }
 
-/** A safety checker: fed every event in order, it reports violations as they happen. */
+/**
+ * A safety checker: fed every event in order, it reports violations as they happen.
+ *
+ * @example
+ * const checker: SafetyChecker = (e, _index, report) => {
+ *   if (e.type === "node.crash") report({ message: `${e.node} crashed`, time: e.time, events: [e] });
+ * };
+ */
 export type SafetyChecker = (
   event: TraceEvent,
   index: TraceIndex,
@@ -93,7 +116,12 @@ export interface SafetyInvariant {
   start(ctx: InvariantContext): SafetyChecker;
 }
 
-/** What a liveness check gets: the cluster (quiet since `faultsStoppedAt`), its trace and index. */
+/**
+ * What a liveness check gets: the cluster (quiet since `faultsStoppedAt`), its trace and index.
+ *
+ * @example
+ * const check = async (run: LivenessRun) => (run.cluster.now().getTime() - run.faultsStoppedAt > 0 ? [] : []);
+ */
 export interface LivenessRun {
   readonly cluster: Cluster;
   readonly trace: readonly TraceEvent[];
@@ -122,5 +150,11 @@ export interface LivenessInvariant {
   check(run: LivenessRun): Promise<Omit<Violation, "invariant" | "kind">[]>;
 }
 
-/** Either kind of invariant. */
+/**
+ * Either kind of invariant.
+ *
+ * @example
+ * const mine: readonly Invariant[] = [...ALL_INVARIANTS, myInvariant];
+ * await checkStandard({ seed: 1, invariants: mine });
+ */
 export type Invariant = SafetyInvariant | LivenessInvariant;

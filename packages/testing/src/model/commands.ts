@@ -10,14 +10,26 @@ import {
   type WorkloadUser,
 } from "./system.js";
 
-/** The fast-check model of the model-based test: the shape of the cluster the commands run on. */
+/**
+ * The fast-check model of the model-based test: the shape of the cluster the commands run on.
+ *
+ * @example
+ * const shape: ClusterShape = { shards: 2, mongos: 2, auth: false };
+ * fc.commands([...workloadCommands(shape), ...faultCommands(shape, "all")]);
+ */
 export interface ClusterShape {
   readonly shards: number;
   readonly mongos: number;
   readonly auth: boolean;
 }
 
-/** A model-based command over a {@link SimSystem}; `toString()` is its log line. */
+/**
+ * A model-based command over a {@link SimSystem}; `toString()` is its log line.
+ *
+ * @example
+ * const cmds: SimCommand[] = [new StartSessionCommand("s1", "mongos0", undefined), new AdvanceCommand(300_000)];
+ * await fc.asyncModelRun(() => ({ model: shape, real: sys }), cmds);
+ */
 export type SimCommand = fc.AsyncCommand<ClusterShape, SimSystem, boolean>;
 
 abstract class Base implements SimCommand {
@@ -36,7 +48,12 @@ const as = (user: WorkloadUser): string => (user === undefined ? "" : ` as ${use
 
 // ---- workload -------------------------------------------------------------------------------
 
-/** `startSession(s1)@mongos0`: a server-generated session bound to slot s1. */
+/**
+ * `startSession(s1)@mongos0`: a server-generated session bound to slot s1.
+ *
+ * @example
+ * String(new StartSessionCommand("s1", "mongos0", "alice")); // "startSession(s1)@mongos0 as alice"
+ */
 export class StartSessionCommand extends Base {
   constructor(
     readonly slot: string,
@@ -53,7 +70,12 @@ export class StartSessionCommand extends Base {
   }
 }
 
-/** `insert(s1)@mongos0`, `find()@shard1`: CRUD with or without a session. */
+/**
+ * `insert(s1)@mongos0`, `find()@shard1`: CRUD with or without a session.
+ *
+ * @example
+ * String(new CrudCommand("insert", "s1", "mongos0", undefined)); // "insert(s1)@mongos0"
+ */
 export class CrudCommand extends Base {
   constructor(
     readonly op: CrudOp,
@@ -74,7 +96,12 @@ export class CrudCommand extends Base {
   }
 }
 
-/** `getMore(s1)`: continues the cursor last opened on s1. */
+/**
+ * `getMore(s1)`: continues the cursor last opened on s1.
+ *
+ * @example
+ * String(new GetMoreCommand("s1", undefined)); // "getMore(s1)"
+ */
 export class GetMoreCommand extends Base {
   constructor(
     readonly slot: string,
@@ -90,7 +117,12 @@ export class GetMoreCommand extends Base {
   }
 }
 
-/** `refreshSessions(s1)@mongos1` / `endSessions(s1)@shard0`. */
+/**
+ * `refreshSessions(s1)@mongos1` / `endSessions(s1)@shard0`.
+ *
+ * @example
+ * String(new SessionListCommand("endSessions", "s1", "shard0", undefined)); // "endSessions(s1)@shard0"
+ */
 export class SessionListCommand extends Base {
   constructor(
     readonly kind: "refreshSessions" | "endSessions",
@@ -110,7 +142,12 @@ export class SessionListCommand extends Base {
   }
 }
 
-/** `killAllSessions([])@mongos0`, `killSessions(s2)@shard1 as bob`, ... */
+/**
+ * `killAllSessions([])@mongos0`, `killSessions(s2)@shard1 as bob`, ...
+ *
+ * @example
+ * String(new KillCommand("killAllSessions[]", "s1", "mongos1", "admin")); // "killAllSessions([])@mongos1 as admin"
+ */
 export class KillCommand extends Base {
   constructor(
     readonly form: KillForm,
@@ -128,7 +165,12 @@ export class KillCommand extends Base {
   }
 }
 
-/** `listLocalSessions@shard0` / `listSessions@mongos0`: compared with the reference model. */
+/**
+ * `listLocalSessions@shard0` / `listSessions@mongos0`: compared with the reference model.
+ *
+ * @example
+ * String(new ListCommand("listLocalSessions", "shard0")); // "listLocalSessions@shard0"
+ */
 export class ListCommand extends Base {
   constructor(
     readonly kind: "listLocalSessions" | "listSessions",
@@ -147,7 +189,12 @@ export class ListCommand extends Base {
   }
 }
 
-/** `refreshLogicalSessionCacheNow@mongos0`. */
+/**
+ * `refreshLogicalSessionCacheNow@mongos0`.
+ *
+ * @example
+ * String(new RefreshNowCommand("mongos0")); // "refreshLogicalSessionCacheNow@mongos0"
+ */
 export class RefreshNowCommand extends Base {
   constructor(readonly node: NodeRef) {
     super();
@@ -160,7 +207,12 @@ export class RefreshNowCommand extends Base {
   }
 }
 
-/** `transaction(s1, 2 shards, commit)@mongos0`: a transaction writing on one or two shards, then committed, aborted or left open. */
+/**
+ * `transaction(s1, 2 shards, commit)@mongos0`: a transaction writing on one or two shards, then committed, aborted or left open.
+ *
+ * @example
+ * String(new TransactionCommand("s1", 2, "commit", "mongos0", undefined)); // "transaction(s1, 2 shards, commit)@mongos0"
+ */
 export class TransactionCommand extends Base {
   constructor(
     readonly slot: string,
@@ -182,7 +234,12 @@ export class TransactionCommand extends Base {
   }
 }
 
-/** `commitTransaction(s1)@mongos0` / `abortTransaction(s1)@mongos1`. */
+/**
+ * `commitTransaction(s1)@mongos0` / `abortTransaction(s1)@mongos1`.
+ *
+ * @example
+ * String(new EndTransactionCommand("abortTransaction", "s1", "mongos0", undefined)); // "abortTransaction(s1)@mongos0"
+ */
 export class EndTransactionCommand extends Base {
   constructor(
     readonly kind: "commitTransaction" | "abortTransaction",
@@ -203,7 +260,12 @@ export class EndTransactionCommand extends Base {
   }
 }
 
-/** `retryableWrite(s1, ctr-2, ×2)@mongos0`: a retryable update sent 1 + retries times. */
+/**
+ * `retryableWrite(s1, ctr-2, ×2)@mongos0`: a retryable update sent 1 + retries times.
+ *
+ * @example
+ * String(new RetryableWriteCommand("s1", 2, 1, "mongos0", undefined)); // "retryableWrite(s1, ctr-2, ×2)@mongos0"
+ */
 export class RetryableWriteCommand extends Base {
   constructor(
     readonly slot: string,
@@ -225,7 +287,12 @@ export class RetryableWriteCommand extends Base {
   }
 }
 
-/** `advance(5m)`: lets virtual time pass (periodic refreshes, TTL, reaping, expiry happen). */
+/**
+ * `advance(5m)`: lets virtual time pass (periodic refreshes, TTL, reaping, expiry happen).
+ *
+ * @example
+ * String(new AdvanceCommand(300_000)); // "advance(5m)"
+ */
 export class AdvanceCommand extends Base {
   constructor(readonly ms: number) {
     super();
@@ -240,7 +307,12 @@ export class AdvanceCommand extends Base {
 
 // ---- faults ---------------------------------------------------------------------------------
 
-/** `crash(shard1)`. */
+/**
+ * `crash(shard1)`.
+ *
+ * @example
+ * String(new CrashCommand("shard1")); // "crash(shard1)"
+ */
 export class CrashCommand extends Base {
   constructor(readonly node: NodeRef) {
     super();
@@ -254,7 +326,12 @@ export class CrashCommand extends Base {
   }
 }
 
-/** `restart(shard1)`. */
+/**
+ * `restart(shard1)`.
+ *
+ * @example
+ * String(new RestartCommand("shard1")); // "restart(shard1)"
+ */
 export class RestartCommand extends Base {
   constructor(readonly node: NodeRef) {
     super();
@@ -268,7 +345,12 @@ export class RestartCommand extends Base {
   }
 }
 
-/** `partition(mongos0 | shard0,shard1)` or `partitionOneWay(mongos0 → shard1)`. */
+/**
+ * `partition(mongos0 | shard0,shard1)` or `partitionOneWay(mongos0 → shard1)`.
+ *
+ * @example
+ * String(new PartitionCommand(["mongos0"], ["shard0", "shard1"], false)); // "partition(mongos0 | shard0,shard1)"
+ */
 export class PartitionCommand extends Base {
   constructor(
     readonly a: readonly NodeRef[],
@@ -288,7 +370,12 @@ export class PartitionCommand extends Base {
   }
 }
 
-/** `heal()`: removes every partition. */
+/**
+ * `heal()`: removes every partition.
+ *
+ * @example
+ * String(new HealCommand()); // "heal()"
+ */
 export class HealCommand extends Base {
   protected async exec(sys: SimSystem): Promise<void> {
     sys.heal();
@@ -299,7 +386,12 @@ export class HealCommand extends Base {
   }
 }
 
-/** Network misbehaviour from now on: `network(drop 5%, dup 2%, reorder 10%, delay 20ms)`; `network(clean)`. */
+/**
+ * Network misbehaviour from now on: `network(drop 5%, dup 2%, reorder 10%, delay 20ms)`; `network(clean)`.
+ *
+ * @example
+ * String(new NetworkCommand(0.05, 0, 0.1, 20)); // "network(drop 5%, reorder 10%, delay 20ms)"
+ */
 export class NetworkCommand extends Base {
   constructor(
     readonly dropRate: number,
@@ -336,7 +428,12 @@ export class NetworkCommand extends Base {
 
 const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
 
-/** `clock(shard0, +30s)`: a node's clock offset. */
+/**
+ * `clock(shard0, +30s)`: a node's clock offset.
+ *
+ * @example
+ * String(new ClockCommand("shard0", 30_000)); // "clock(shard0, +30s)"
+ */
 export class ClockCommand extends Base {
   constructor(
     readonly node: NodeRef,
@@ -353,7 +450,12 @@ export class ClockCommand extends Base {
   }
 }
 
-/** The coordinator failpoints the fault arbitraries use (MongoDB's names). */
+/**
+ * The coordinator failpoints the fault arbitraries use (MongoDB's names).
+ *
+ * @example
+ * fc.constantFrom(...COORDINATOR_FAILPOINTS).map((name) => new FailpointCommand("shard0", name, true));
+ */
 export const COORDINATOR_FAILPOINTS: readonly string[] = [
   "hangBeforeWritingParticipantList",
   "hangWhileTargetingRemoteHost",
@@ -363,7 +465,12 @@ export const COORDINATOR_FAILPOINTS: readonly string[] = [
   "hangBeforeSendingAbortDecision",
 ];
 
-/** `failpoint(shard0, hangBeforeWritingDecision)` / `failpoint(shard0, hangBeforeWritingDecision, off)`. */
+/**
+ * `failpoint(shard0, hangBeforeWritingDecision)` / `failpoint(shard0, hangBeforeWritingDecision, off)`.
+ *
+ * @example
+ * String(new FailpointCommand("shard0", "hangBeforeWritingDecision", true)); // "failpoint(shard0, hangBeforeWritingDecision)"
+ */
 export class FailpointCommand extends Base {
   constructor(
     readonly node: NodeRef,
@@ -385,6 +492,9 @@ export class FailpointCommand extends Base {
  * `failRefreshWrites(shard1, 3)`: the next `times` upserts/deletes of `config.system.sessions`
  * on the shard fail (`failCommand` on `update`/`delete` with `failInternalCommands`), so session
  * refreshes fail or partly fail.
+ *
+ * @example
+ * String(new RefreshFailureCommand("shard1", 3, 91)); // "failRefreshWrites(shard1, ×3, code 91)"
  */
 export class RefreshFailureCommand extends Base {
   constructor(
@@ -416,6 +526,10 @@ export class RefreshFailureCommand extends Base {
 /**
  * `killDuringPrepare(s1, killAllSessions([])@mongos1, hangBeforeWritingDecision)`: a kill while a
  * cross-shard commit is held between prepare and decision by a coordinator failpoint.
+ *
+ * @example
+ * String(new KillDuringPrepareCommand("s1", undefined, "killAllSessions[]", "mongos1", "admin", "hangBeforeWritingDecision"));
+ * // "killDuringPrepare(s1, killAllSessions([])@mongos1 as admin, hangBeforeWritingDecision)"
  */
 export class KillDuringPrepareCommand extends Base {
   constructor(
@@ -441,13 +555,29 @@ export class KillDuringPrepareCommand extends Base {
 
 // ---- arbitraries -------------------------------------------------------------------------------
 
-/** Which faults a run may inject. */
+/**
+ * Which faults a run may inject.
+ *
+ * @example
+ * const level: FaultLevel = "network";
+ * await checkStandard({ seed: 1, faults: level });
+ */
 export type FaultLevel = "none" | "network" | "crash" | "all";
 
-/** The fault levels, for command lines. */
+/**
+ * The fault levels, for command lines.
+ *
+ * @example
+ * if (!FAULT_LEVELS.includes(arg as FaultLevel)) throw new Error(`--faults: one of ${FAULT_LEVELS.join(", ")}`);
+ */
 export const FAULT_LEVELS: readonly FaultLevel[] = ["none", "network", "crash", "all"];
 
-/** Node references of a cluster shape. */
+/**
+ * Node references of a cluster shape.
+ *
+ * @example
+ * nodeRefs({ shards: 2, mongos: 1, auth: false }).all; // ["mongos0", "config0", "shard0", "shard1"]
+ */
 export function nodeRefs(shape: ClusterShape): {
   all: NodeRef[];
   mongos: NodeRef[];
@@ -460,7 +590,12 @@ export function nodeRefs(shape: ClusterShape): {
   return { all: [...mongos, ...servers], mongos, shards, servers };
 }
 
-/** Options of {@link workloadCommands} and {@link faultCommands}. */
+/**
+ * Options of {@link workloadCommands} and {@link faultCommands}.
+ *
+ * @example
+ * workloadCommands(shape, { slots: 2, users: ["alice", "bob"] });
+ */
 export interface CommandArbOptions {
   /** Session slots (`s1` … `sN`), default 4. */
   readonly slots?: number;

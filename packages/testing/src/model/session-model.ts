@@ -2,10 +2,20 @@ import type { Document, TraceEvent } from "sessionsim";
 import { field, NON_ATTACHING_COMMANDS, TraceIndex, type RequestRecord } from "../trace-index.js";
 import { keyOfRecord, sessionKey, sessionUid, uidHex, uuidHex } from "../util.js";
 
-/** Whether the model knows a session is somewhere (`yes`) or only that it may be (`maybe`). */
+/**
+ * Whether the model knows a session is somewhere (`yes`) or only that it may be (`maybe`).
+ *
+ * @example
+ * const p: Presence | undefined = model.cacheOf("mongos0").get(key); // "yes", "maybe" or absent
+ */
 export type Presence = "yes" | "maybe";
 
-/** What a client command is, for the model (registered before it is sent). */
+/**
+ * What a client command is, for the model (registered before it is sent).
+ *
+ * @example
+ * model.expect(conn.clientName, { kind: "endSessions", keys: [key] });
+ */
 export type Expectation =
   | { readonly kind: "startSession"; readonly user?: UserRef; reply?: Document }
   | { readonly kind: "use"; readonly keys: readonly string[] }
@@ -14,13 +24,24 @@ export type Expectation =
   | { readonly kind: "listSessions"; reply?: Document }
   | { readonly kind: "other" };
 
-/** A user as `{user, db}`. */
+/**
+ * A user as `{user, db}`.
+ *
+ * @example
+ * const alice: UserRef = { user: "alice", db: "test" };
+ * model.expect(conn.clientName, { kind: "startSession", user: alice });
+ */
 export interface UserRef {
   readonly user: string;
   readonly db: string;
 }
 
-/** A disagreement between the cluster and the reference model. */
+/**
+ * A disagreement between the cluster and the reference model.
+ *
+ * @example
+ * for (const v of model.violations) console.log(`${v.node}: ${v.message}`);
+ */
 export interface ModelViolation {
   readonly message: string;
   readonly time: number;

@@ -15,20 +15,46 @@ import { ALL_INVARIANTS, checkLiveness, stopFaults } from "../invariants/monitor
 import { derivedUuid, formatVirtualTime, sessionKey, sessionUid, uidHex, uuidHex } from "../util.js";
 import { SessionModel, type Expectation, type ModelViolation, type UserRef } from "./session-model.js";
 
-/** A node named by role and index, as in log lines: `mongos0`, `shard1`, `config0`. */
+/**
+ * A node named by role and index, as in log lines: `mongos0`, `shard1`, `config0`.
+ *
+ * @example
+ * const node: NodeRef = "shard1";
+ * sys.crash(node);
+ */
 export type NodeRef = `mongos${number}` | `shard${number}` | `config${number}`;
 
-/** The users the standard workload runs as (created at start when auth is on). */
+/**
+ * The users the standard workload runs as (created at start when auth is on).
+ *
+ * @example
+ * await Cluster.start({ auth: true, users: Object.values(WORKLOAD_USERS) });
+ */
 export const WORKLOAD_USERS = Object.freeze({
   alice: { user: "alice", db: "test", roles: [{ role: "readWrite", db: "test" }] },
   bob: { user: "bob", db: "test", roles: [{ role: "readWrite", db: "test" }] },
   admin: { user: "admin", db: "admin", roles: [{ role: "root", db: "admin" }] },
 } as const);
 
-/** A workload user's name, or undefined for an unauthenticated connection. */
+/**
+ * A workload user's name, or undefined for an unauthenticated connection.
+ *
+ * @example
+ * const user: WorkloadUser = "alice";
+ * await sys.startSession("s1", "mongos0", user);
+ */
 export type WorkloadUser = keyof typeof WORKLOAD_USERS | undefined;
 
-/** Raised when the run breaks an invariant or disagrees with the model (fast-check then shrinks). */
+/**
+ * Raised when the run breaks an invariant or disagrees with the model (fast-check then shrinks).
+ *
+ * @example
+ * try {
+ *   sys.sync();
+ * } catch (e) {
+ *   if (e instanceof PropertyViolation) for (const v of e.violations) console.log(v.invariant, v.message);
+ * }
+ */
 export class PropertyViolation extends Error {
   constructor(readonly violations: readonly Violation[]) {
     super(violations.map((v) => `[${v.invariant}] ${v.message}`).join("\n"));
@@ -36,8 +62,19 @@ export class PropertyViolation extends Error {
   }
 }
 
-/** The namespace the workload writes (`test.items`, sharded on `_id`, split at 0). */
+/**
+ * The namespace the workload writes (`test.items`, sharded on `_id`, split at 0).
+ *
+ * @example
+ * await sys.conn("mongos0", undefined).runCommand(DATA_DB, { count: DATA_COLL });
+ */
 export const DATA_DB = "test";
+/**
+ * DATA_COLL.
+ *
+ * @example
+ * await sys.conn("mongos0", undefined).runCommand(DATA_DB, { find: DATA_COLL, filter: {} });
+ */
 export const DATA_COLL = "items";
 
 interface SessionSlot {
@@ -674,10 +711,22 @@ function as(user: WorkloadUser): string {
   return user === undefined ? "" : ` as ${user}`;
 }
 
-/** The CRUD operations of the workload. */
+/**
+ * The CRUD operations of the workload.
+ *
+ * @example
+ * const op: CrudOp = "find";
+ * await sys.crud(op, "s1", "mongos0", undefined);
+ */
 export type CrudOp = "insert" | "find" | "update" | "delete" | "count";
 
-/** Every form of kill command the workload sends. */
+/**
+ * Every form of kill command the workload sends.
+ *
+ * @example
+ * const form: KillForm = "killAllSessions[]";
+ * await sys.kill(form, "mongos0", "admin", "s1");
+ */
 export type KillForm =
   | "killSessions"
   | "killSessions[]"
@@ -688,7 +737,12 @@ export type KillForm =
   | "killAllSessionsByPattern[uid]"
   | "killAllSessionsByPattern[users]";
 
-/** Every kill form, for arbitraries. */
+/**
+ * Every kill form, for arbitraries.
+ *
+ * @example
+ * fc.constantFrom(...KILL_FORMS).map((f) => new KillCommand(f, "s1", "mongos0", undefined));
+ */
 export const KILL_FORMS: readonly KillForm[] = [
   "killSessions",
   "killSessions[]",
@@ -700,7 +754,13 @@ export const KILL_FORMS: readonly KillForm[] = [
   "killAllSessionsByPattern[users]",
 ];
 
-/** A kill form as a log line fragment: `killSessions(s1)`, `killAllSessions([])`. */
+/**
+ * A kill form as a log line fragment: `killSessions(s1)`, `killAllSessions([])`.
+ *
+ * @example
+ * describeKill("killSessions", "s2"); // "killSessions(s2)"
+ * describeKill("killAllSessions[]", undefined); // "killAllSessions([])"
+ */
 export function describeKill(form: KillForm, slot: string | undefined): string {
   switch (form) {
     case "killSessions":
