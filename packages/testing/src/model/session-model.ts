@@ -149,6 +149,16 @@ export class SessionModel {
     q.push(exp);
   }
 
+  /**
+   * Withdraws an expectation whose request never went on the wire (the node refused the
+   * connection: it was down).
+   */
+  unexpect(client: string, exp: Expectation): void {
+    const q = this.queues.get(client);
+    const i = q?.lastIndexOf(exp) ?? -1;
+    if (i >= 0) q!.splice(i, 1);
+  }
+
   /** The model's view of a node's cache (for tools and tests). */
   cacheOf(node: string): ReadonlyMap<string, Presence> {
     return this.node(node).cache;

@@ -258,6 +258,20 @@ export class SimSystem {
 
   // ---- sending ------------------------------------------------------------------------------
 
+  /** Sends a command, telling the model what it is (unless it never reached the wire). */
+  private sendExpecting(conn: Connection, db: string, command: Document, exp: Expectation): InFlight {
+    const before = this.buffer.length;
+    this.model.expect(conn.clientName, exp);
+    const inflight = conn.send(db, command);
+    let sent = false;
+    for (let i = before; i < this.buffer.length && !sent; i++) {
+      const e = this.buffer[i];
+      sent = e.type === "net.send" && e.node === conn.clientName;
+    }
+    if (!sent) this.model.unexpect(conn.clientName, exp);
+    return inflight;
+  }
+
   /** Sends a command with what the model should expect of it, and waits for the reply. */
   private async run(
     node: string,
@@ -267,9 +281,9 @@ export class SimSystem {
     exp: Expectation,
   ): Promise<Document | NetworkError> {
     const conn = this.conn(node, user);
-    this.model.expect(conn.clientName, exp);
+    const inflight = this.sendExpecting(conn, db, command, exp);
     try {
-      const reply = await conn.runCommand(db, command);
+      const reply = await this.cluster.wait(inflight);
       if (exp.kind === "startSession" || exp.kind === "listLocal" || exp.kind === "listSessions") exp.reply = reply;
       return reply;
     } catch (e) {
@@ -291,8 +305,7 @@ export class SimSystem {
     // A background command gets a connection of its own, so later commands don't queue behind it.
     const name = this.node(node);
     const conn = user === undefined ? this.cluster.connect(name) : this.cluster.connect(name, WORKLOAD_USERS[user]);
-    this.model.expect(conn.clientName, exp);
-    const inflight = conn.send(db, command);
+    const inflight = this.sendExpecting(conn, db, command, exp);
     try {
       return await this.cluster.wait(inflight, { maxMs });
     } catch (e) {
