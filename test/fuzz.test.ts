@@ -16,17 +16,7 @@ console.log(`fuzz: SESSIONSIM_SEED=${SEED}, ${COUNT} documents`);
  * Server bugs the fuzzer found and that are reported but not fixed yet; each is still printed as
  * a TODO. Anything else fails the test. Remove an entry when its bug is fixed.
  */
-const KNOWN: readonly { readonly pattern: RegExp; readonly bug: string }[] = [
-  { pattern: /node\.bug .*usersInfo: TypeError/, bug: "usersInfo with null / non-document entries throws a TypeError" },
-  {
-    pattern: /node\.bug .*(createRole|grantRolesToUser|revokeRolesFromUser): TypeError/,
-    bug: "role lists with null entries throw a TypeError",
-  },
-  {
-    pattern: /error reply without a numeric code: .*'failCommand'/,
-    bug: "failCommand accepts a non-integer errorCode and replies with it as `code`",
-  },
-];
+const KNOWN: readonly { readonly pattern: RegExp; readonly bug: string }[] = [];
 
 void test(`${COUNT} fuzzed command documents: MongoDB-shaped replies, no node.bug, invariants hold`, async (t) => {
   const report = await runFuzz({ count: COUNT, seed: SEED });

@@ -4,7 +4,7 @@ import type { ActionType } from "./action-types.js";
 import type { AuthorizationSession } from "./authorization-session.js";
 import { formatCommandForError } from "./command-summary.js";
 import { digestEquals } from "./digest.js";
-import { type RoleName, type RoleRef, type UserName, sameUser, toRoleName } from "./names.js";
+import { type RoleName, type RoleRef, type UserName, parseRoleRefs, sameUser, toRoleName } from "./names.js";
 import { type Privilege, parsePrivileges, privilege } from "./privilege.js";
 import {
   type NamespaceResource,
@@ -104,7 +104,7 @@ function on(resource: ResourcePattern, ...actions: ActionType[]): Requirement {
 }
 
 function roleRefs(value: unknown, db: string): RoleName[] {
-  return Array.isArray(value) ? (value as RoleRef[]).map((r) => toRoleName(r, db)) : [];
+  return Array.isArray(value) ? parseRoleRefs(value).map((r) => toRoleName(r, db)) : [];
 }
 
 /** `checkAuthorizedToGrantRoles` / `checkAuthorizedToRevokeRoles`. */

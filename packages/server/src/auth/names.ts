@@ -1,3 +1,4 @@
+import { ErrorCodes, ServerError } from "../errors/index.js";
 /**
  * A user, identified by name and the database it was created on (`UserName` in
  * `src/mongo/db/auth/user_name.h`).
@@ -62,4 +63,22 @@ export function compareRoleNames(a: RoleName, b: RoleName): number {
 /** Locale-independent string comparison. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Checks a `roles` argument of the user-management commands: every entry a role name on the
+ * command's database or `{role, db}` (BadValue otherwise, as `auth::parseRoleNamesFromBSONArray`).
+ */
+export function parseRoleRefs(value: readonly unknown[]): RoleRef[] {
+  return value.map((r, i) => {
+    if (typeof r === "string") return r;
+    if (typeof r === "object" && r !== null) {
+      const { role, db } = r as { role?: unknown; db?: unknown };
+      if (typeof role === "string" && typeof db === "string") return { role, db };
+    }
+    throw new ServerError(
+      ErrorCodes.BadValue,
+      `roles.${i}: role must be either a string or an object with "role" and "db" fields`,
+    );
+  });
 }

@@ -5,7 +5,7 @@ import { NodeRoles } from "../node/topology.js";
 import type { CommandDefinition } from "../commands/command.js";
 import type { OperationContext } from "../node/operation-context.js";
 import { parsePrivileges } from "./privilege.js";
-import type { RoleRef } from "./names.js";
+import { parseRoleRefs, type RoleRef } from "./names.js";
 import type { UsersInfoArg } from "./user-directory.js";
 
 const ALL = [NodeRoles.mongos, NodeRoles.configsvr, NodeRoles.shardsvr] as const;
@@ -20,15 +20,7 @@ function subject(op: OperationContext): string {
 
 /** A `roles` array: role names (on the command's database) or `{role, db}` documents. */
 function roleRefs(op: OperationContext): RoleRef[] {
-  const roles = new FieldReader(op.command, op.commandName).array("roles");
-  return roles.map((r, i) => {
-    if (typeof r === "string") return r;
-    if (isDocument(r) && typeof r.role === "string" && typeof r.db === "string") return { role: r.role, db: r.db };
-    throw new ServerError(
-      ErrorCodes.BadValue,
-      `roles.${i}: role must be either a string or an object with "role" and "db" fields`,
-    );
-  });
+  return parseRoleRefs(new FieldReader(op.command, op.commandName).array("roles"));
 }
 
 /**
@@ -111,6 +103,19 @@ export const usersInfoCommand: CommandDefinition = {
   on: ALL,
   run: (op, node) => {
     const showPrivileges = new FieldReader(op.command, "usersInfo").flag("showPrivileges") ?? false;
-    return { users: node.shared.users.usersInfo(op.db, op.command.usersInfo as UsersInfoArg, { showPrivileges }) };
+    return { users: node.shared.users.usersInfo(op.db, parseUsersInfoArg(op.command.usersInfo), { showPrivileges }) };
   },
 };
+
+/** A user name argument: a string or `{user, db}` (`auth::parseUserNamesFromBSONArray`). */
+function isUserNameArg(v: unknown): boolean {
+  return typeof v === "string" || (isDocument(v) && typeof v.user === "string" && typeof v.db === "string");
+}
+
+/** Checks a `usersInfo` argument: `1`/`true`, a name, `{user, db}`, an array of names, `{forAllDBs: true}`. */
+function parseUsersInfoArg(v: unknown): UsersInfoArg {
+  if (v === 1 || v === true) return v;
+  if (isDocument(v) && v.forAllDBs === true) return { forAllDBs: true };
+  if (isUserNameArg(v) || (Array.isArray(v) && v.every(isUserNameArg))) return v as UsersInfoArg;
+  throw new ServerError(ErrorCodes.BadValue, "User and role names must be either strings or objects");
+}

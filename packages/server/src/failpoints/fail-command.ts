@@ -41,7 +41,12 @@ export function evaluateFailCommand(
   if (data.closeConnection === true) throw new CloseConnection();
   if (isNumeric(data.errorCode)) {
     const labels = Array.isArray(data.errorLabels) ? { errorLabels: data.errorLabels } : {};
-    throw new ServerError(toNumber(data.errorCode), "Failing command via 'failCommand' failpoint", labels);
+    // `getIntField`: the code is read as a 32-bit integer.
+    throw new ServerError(
+      Math.trunc(toNumber(data.errorCode)) | 0,
+      "Failing command via 'failCommand' failpoint",
+      labels,
+    );
   }
   const blockMs = data.blockConnection === true && isNumeric(data.blockTimeMS) ? toNumber(data.blockTimeMS) : 0;
   const wce = data.writeConcernError;
