@@ -10,13 +10,21 @@ export const authOwnershipScenario: Scenario = {
   title: "With access control, a session belongs to the user who created it",
   teaches:
     "A session's identity is (id, uid) where uid is the SHA-256 of \"user@db\": the same id used by another user is another session. Listing other users' sessions needs the listSessions privilege; killing them needs killAnySession.",
-  source: "https://www.mongodb.com/docs/manual/reference/server-sessions/ ; src/mongo/db/session/logical_session_id_helpers.cpp",
+  source:
+    "https://www.mongodb.com/docs/manual/reference/server-sessions/ ; src/mongo/db/session/logical_session_id_helpers.cpp",
   cluster: {
     auth: true,
     users: [
       { user: "alice", db: "test", roles: [{ role: "readWrite", db: "test" }] },
       { user: "bob", db: "test", roles: [{ role: "readWrite", db: "test" }] },
-      { user: "ops", db: "admin", roles: [{ role: "clusterMonitor", db: "admin" }, { role: "hostManager", db: "admin" }] },
+      {
+        user: "ops",
+        db: "admin",
+        roles: [
+          { role: "clusterMonitor", db: "admin" },
+          { role: "hostManager", db: "admin" },
+        ],
+      },
     ],
   },
   async run(cluster) {

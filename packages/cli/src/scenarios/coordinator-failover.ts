@@ -15,8 +15,16 @@ export const coordinatorFailoverScenario: Scenario = {
     const coordinatorNode = cluster.shard(0);
     const coordinator = cluster.connect(coordinatorNode);
     const a = await startSession(router);
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }], ...txn(a, 1, true) });
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }], ...txn(a, 1) });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }],
+      ...txn(a, 1, true),
+    });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }],
+      ...txn(a, 1),
+    });
     await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" });
     cluster.note("the client commits; the coordinator has prepared both participants and hangs before its decision");
     const commit = router.send("admin", { commitTransaction: 1, ...txn(a, 1) });
@@ -28,7 +36,11 @@ export const coordinatorFailoverScenario: Scenario = {
     await cluster.restart(coordinatorNode);
     const first = await cluster.wait(commit);
     cluster.note(`the client's commit call → ${first.ok === 1 ? "ok" : String(first.codeName)}`);
-    const retry = await router.runCommand("admin", { commitTransaction: 1, ...txn(a, 1), ...(first.recoveryToken ? { recoveryToken: first.recoveryToken } : {}) });
+    const retry = await router.runCommand("admin", {
+      commitTransaction: 1,
+      ...txn(a, 1),
+      ...(first.recoveryToken ? { recoveryToken: first.recoveryToken } : {}),
+    });
     cluster.note(`retrying commitTransaction → ok: ${String(retry.ok)}`);
     await cluster.advance(5_000);
     const balances = firstBatch(await router.runCommand("test", { find: "accounts", filter: {}, sort: { _id: 1 } }));

@@ -18,7 +18,12 @@ export const crashBeforeRefreshScenario: Scenario = {
     cluster.note("a session started on mongos0; mongos0 crashes before its refresh timer fires");
     cluster.crash(router);
     await cluster.restart(router);
-    const listed = await advanceUntil(cluster, async () => includesSession(await listedSessions(conn), lsid), 60_000, 11 * 60_000);
+    const listed = await advanceUntil(
+      cluster,
+      async () => includesSession(await listedSessions(conn), lsid),
+      60_000,
+      11 * 60_000,
+    );
     cluster.note(`after two refresh intervals the session is in config.system.sessions: ${listed}`);
     cluster.note("the client uses the session again (refreshSessions counts as a use)");
     await conn.runCommand("admin", { refreshSessions: [lsid] });

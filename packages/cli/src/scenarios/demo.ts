@@ -1,5 +1,13 @@
 import type { Scenario } from "./scenario.js";
-import { advanceUntil, clock, firstBatch, includesSession, listedSessions, localSessions, startSession } from "./helpers.js";
+import {
+  advanceUntil,
+  clock,
+  firstBatch,
+  includesSession,
+  listedSessions,
+  localSessions,
+  startSession,
+} from "./helpers.js";
 import { twoShardCollection, txn } from "./kill-vs-prepare.js";
 
 /**
@@ -18,20 +26,34 @@ export const demoScenario: Scenario = {
   async run(cluster) {
     const router = cluster.connect(cluster.mongos());
     const hello = await router.runCommand("admin", { hello: 1 });
-    cluster.note(`mongos0 answers hello as a router (msg: ${String(hello.msg)}, logicalSessionTimeoutMinutes: ${String(hello.logicalSessionTimeoutMinutes)})`);
+    cluster.note(
+      `mongos0 answers hello as a router (msg: ${String(hello.msg)}, logicalSessionTimeoutMinutes: ${String(hello.logicalSessionTimeoutMinutes)})`,
+    );
 
     cluster.note("1. A client starts a session on mongos0");
     const lsid = await startSession(router);
     cluster.note(`   in mongos0's cache ($listLocalSessions): ${includesSession(await localSessions(router), lsid)}`);
-    cluster.note(`   in config.system.sessions ($listSessions): ${includesSession(await listedSessions(router), lsid)} — not until mongos0 refreshes`);
+    cluster.note(
+      `   in config.system.sessions ($listSessions): ${includesSession(await listedSessions(router), lsid)} — not until mongos0 refreshes`,
+    );
     await advanceUntil(cluster, async () => includesSession(await listedSessions(router), lsid), 30_000, 6 * 60_000);
-    cluster.note(`   at ${clock(cluster)} mongos0's refresh timer has fired: in $listSessions now: ${includesSession(await listedSessions(router), lsid)}`);
+    cluster.note(
+      `   at ${clock(cluster)} mongos0's refresh timer has fired: in $listSessions now: ${includesSession(await listedSessions(router), lsid)}`,
+    );
 
     cluster.note("2. Transaction A moves 50 between accounts on shard0 and shard1; transaction B writes on shard0");
     await twoShardCollection(router, cluster.shardName(1));
     const a = await startSession(router);
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }], ...txn(a, 1, true) });
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }], ...txn(a, 1) });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }],
+      ...txn(a, 1, true),
+    });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }],
+      ...txn(a, 1),
+    });
     const b = await startSession(router);
     await router.runCommand("test", { insert: "accounts", documents: [{ _id: 2, balance: 7 }], ...txn(b, 1, true) });
     const coordinator = cluster.connect(cluster.shard(0));

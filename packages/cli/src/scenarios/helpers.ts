@@ -2,17 +2,29 @@ import type { Cluster, Connection, Document } from "sessionsim";
 
 /** The documents of a cursor reply's first batch. */
 export function firstBatch(reply: Document): Document[] {
-  return ((reply.cursor as { firstBatch?: Document[] } | undefined)?.firstBatch ?? []);
+  return (reply.cursor as { firstBatch?: Document[] } | undefined)?.firstBatch ?? [];
 }
 
 /** `$listLocalSessions: {allUsers: true}` on the connection's node. */
 export async function localSessions(conn: Connection): Promise<Document[]> {
-  return firstBatch(await conn.runCommand("admin", { aggregate: 1, pipeline: [{ $listLocalSessions: { allUsers: true } }], cursor: {} }));
+  return firstBatch(
+    await conn.runCommand("admin", {
+      aggregate: 1,
+      pipeline: [{ $listLocalSessions: { allUsers: true } }],
+      cursor: {},
+    }),
+  );
 }
 
 /** `$listSessions: {allUsers: true}` on `config.system.sessions` through the connection's node. */
 export async function listedSessions(conn: Connection): Promise<Document[]> {
-  return firstBatch(await conn.runCommand("config", { aggregate: "system.sessions", pipeline: [{ $listSessions: { allUsers: true } }], cursor: {} }));
+  return firstBatch(
+    await conn.runCommand("config", {
+      aggregate: "system.sessions",
+      pipeline: [{ $listSessions: { allUsers: true } }],
+      cursor: {},
+    }),
+  );
 }
 
 /** The session UUID of a document `{_id: {id}}` or an lsid `{id}`, as a string. */
@@ -42,7 +54,12 @@ export function clock(cluster: Cluster): string {
 }
 
 /** Advances in steps until `check` holds (or `maxMs` passes); returns whether it held. */
-export async function advanceUntil(cluster: Cluster, check: () => Promise<boolean>, stepMs: number, maxMs: number): Promise<boolean> {
+export async function advanceUntil(
+  cluster: Cluster,
+  check: () => Promise<boolean>,
+  stepMs: number,
+  maxMs: number,
+): Promise<boolean> {
   for (let waited = 0; waited <= maxMs; waited += stepMs) {
     if (await check()) return true;
     await cluster.advance(stepMs);

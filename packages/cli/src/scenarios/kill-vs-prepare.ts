@@ -7,7 +7,13 @@ export async function twoShardCollection(router: Connection, shard1: string): Pr
   await router.runCommand("admin", { shardCollection: "test.accounts", key: { _id: 1 } });
   await router.runCommand("admin", { split: "test.accounts", middle: { _id: 100 } });
   await router.runCommand("admin", { moveChunk: "test.accounts", find: { _id: 100 }, to: shard1 });
-  await router.runCommand("test", { insert: "accounts", documents: [{ _id: 1, balance: 100 }, { _id: 101, balance: 0 }] });
+  await router.runCommand("test", {
+    insert: "accounts",
+    documents: [
+      { _id: 1, balance: 100 },
+      { _id: 101, balance: 0 },
+    ],
+  });
 }
 
 /** The transaction statement fields for `lsid` / `txnNumber`. */
@@ -23,7 +29,7 @@ export const killVsPrepareScenario: Scenario = {
   name: "kill-vs-prepare",
   title: "killAllSessions leaves a prepared transaction alone",
   teaches:
-    "The kill commands abort unprepared transactions but ignore sessions whose transaction is prepared — a cross-shard transaction whose commit coordinator has completed \"sendingPrepare\". Only the coordinator's decision can end it.",
+    'The kill commands abort unprepared transactions but ignore sessions whose transaction is prepared — a cross-shard transaction whose commit coordinator has completed "sendingPrepare". Only the coordinator\'s decision can end it.',
   source:
     "https://www.mongodb.com/docs/manual/reference/command/killAllSessions/ ; src/mongo/db/session/kill_sessions_local.cpp (killSessionsAbortUnpreparedTransactions)",
   async run(cluster) {
@@ -33,8 +39,16 @@ export const killVsPrepareScenario: Scenario = {
 
     cluster.note("transaction A moves 50 from account 1 (shard0) to account 101 (shard1)");
     const a = await startSession(router);
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }], ...txn(a, 1, true) });
-    await router.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }], ...txn(a, 1) });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 1 }, u: { $inc: { balance: -50 } } }],
+      ...txn(a, 1, true),
+    });
+    await router.runCommand("test", {
+      update: "accounts",
+      updates: [{ q: { _id: 101 }, u: { $inc: { balance: 50 } } }],
+      ...txn(a, 1),
+    });
     cluster.note("transaction B, on another session, updates account 1's neighbour on shard0 and stays in progress");
     const b = await startSession(router);
     await router.runCommand("test", { insert: "accounts", documents: [{ _id: 2, balance: 7 }], ...txn(b, 1, true) });
@@ -60,6 +74,8 @@ export const killVsPrepareScenario: Scenario = {
     cluster.note(`transaction A's commit → ok: ${String(committed.ok)}`);
     await cluster.advance(1_000);
     const balances = firstBatch(await router.runCommand("test", { find: "accounts", filter: {}, sort: { _id: 1 } }));
-    cluster.note(`balances: ${balances.map((d) => `${String(d._id)}=${String(d.balance)}`).join(", ")} — A survived the kill and committed on both shards`);
+    cluster.note(
+      `balances: ${balances.map((d) => `${String(d._id)}=${String(d.balance)}`).join(", ")} — A survived the kill and committed on both shards`,
+    );
   },
 };

@@ -16,11 +16,15 @@ export const partitionDuringRefreshScenario: Scenario = {
     cluster.note("the network between mongos0 and every shard fails");
     cluster.partition([router], shards);
     const failed = await conn.runCommand("admin", { refreshLogicalSessionCacheNow: 1 });
-    cluster.note(`mongos0's refresh → ok: ${String(failed.ok)}${failed.ok === 1 ? "" : ` (${String(failed.codeName)})`}`);
+    cluster.note(
+      `mongos0's refresh → ok: ${String(failed.ok)}${failed.ok === 1 ? "" : ` (${String(failed.codeName)})`}`,
+    );
     cluster.note(`the session is still in mongos0's cache: ${includesSession(await localSessions(conn), lsid)}`);
     cluster.heal();
     cluster.note("the network heals; mongos0 refreshes again");
     const ok = await conn.runCommand("admin", { refreshLogicalSessionCacheNow: 1 });
-    cluster.note(`refresh → ok: ${String(ok.ok)}; in config.system.sessions: ${includesSession(await listedSessions(conn), lsid)}`);
+    cluster.note(
+      `refresh → ok: ${String(ok.ok)}; in config.system.sessions: ${includesSession(await listedSessions(conn), lsid)}`,
+    );
   },
 };

@@ -35,7 +35,12 @@ export const researchLoadScenario: Scenario = {
     const sessions: AppSession[] = [];
     for (let i = 0; i < 30; i++) {
       const router = routers[i % 2];
-      sessions.push({ lsid: await startSession(router), router, next: start + rng.between(0, 8) * MINUTE, ended: false });
+      sessions.push({
+        lsid: await startSession(router),
+        router,
+        next: start + rng.between(0, 8) * MINUTE,
+        ended: false,
+      });
     }
     const txnSession = await startSession(routers[0]);
     let txnNumber = 0;
@@ -45,7 +50,8 @@ export const researchLoadScenario: Scenario = {
       const now = cluster.now().getTime();
       for (const s of sessions) {
         if (s.ended || s.next > now) continue;
-        if (rng.chance(0.5)) await s.router.runCommand("test", { insert: "events", documents: [{ n: n++ }], lsid: s.lsid });
+        if (rng.chance(0.5))
+          await s.router.runCommand("test", { insert: "events", documents: [{ n: n++ }], lsid: s.lsid });
         else await s.router.runCommand("test", { find: "events", filter: {}, batchSize: 1, lsid: s.lsid });
         if (rng.chance(0.02)) {
           await s.router.runCommand("admin", { endSessions: [s.lsid] });
@@ -57,10 +63,19 @@ export const researchLoadScenario: Scenario = {
         nextTxn += 10 * MINUTE;
         txnNumber++;
         const r = routers[0];
-        await r.runCommand("test", { update: "accounts", updates: [{ q: { _id: 1 }, u: { $inc: { balance: -1 } } }], ...txn(txnSession, txnNumber, true) });
-        await r.runCommand("test", { update: "accounts", updates: [{ q: { _id: 101 }, u: { $inc: { balance: 1 } } }], ...txn(txnSession, txnNumber) });
+        await r.runCommand("test", {
+          update: "accounts",
+          updates: [{ q: { _id: 1 }, u: { $inc: { balance: -1 } } }],
+          ...txn(txnSession, txnNumber, true),
+        });
+        await r.runCommand("test", {
+          update: "accounts",
+          updates: [{ q: { _id: 101 }, u: { $inc: { balance: 1 } } }],
+          ...txn(txnSession, txnNumber),
+        });
         const held = rng.chance(0.5);
-        if (held) await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" });
+        if (held)
+          await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" });
         const commit = r.send("admin", { commitTransaction: 1, ...txn(txnSession, txnNumber) });
         await cluster.advance(500);
         if (held) {

@@ -19,14 +19,25 @@ export const sessionSyncScenario: Scenario = {
     cluster.note("a client starts a session on mongos0");
     const lsid = await startSession(m0);
     cluster.note(`$listLocalSessions on mongos0 shows it: ${includesSession(await localSessions(m0), lsid)}`);
-    cluster.note(`$listLocalSessions on mongos1 shows it: ${includesSession(await localSessions(m1), lsid)} (each node has its own cache)`);
-    cluster.note(`$listSessions shows it: ${includesSession(await listedSessions(m0), lsid)} (nothing is written until mongos0 refreshes)`);
-    const synced = await advanceUntil(cluster, async () => includesSession(await listedSessions(m1), lsid), 15_000, 6 * 60_000);
+    cluster.note(
+      `$listLocalSessions on mongos1 shows it: ${includesSession(await localSessions(m1), lsid)} (each node has its own cache)`,
+    );
+    cluster.note(
+      `$listSessions shows it: ${includesSession(await listedSessions(m0), lsid)} (nothing is written until mongos0 refreshes)`,
+    );
+    const synced = await advanceUntil(
+      cluster,
+      async () => includesSession(await listedSessions(m1), lsid),
+      15_000,
+      6 * 60_000,
+    );
     cluster.note(
       synced
         ? `at ${clock(cluster)} mongos0's refresh timer fired: the session is now in config.system.sessions, visible from every node`
         : "the session did not reach config.system.sessions within 6 minutes",
     );
-    cluster.note(`mongos0's cache is empty again after its refresh: ${!includesSession(await localSessions(m0), lsid)}`);
+    cluster.note(
+      `mongos0's cache is empty again after its refresh: ${!includesSession(await localSessions(m0), lsid)}`,
+    );
   },
 };

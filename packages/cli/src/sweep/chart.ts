@@ -22,8 +22,14 @@ export async function metricChart(param: string, metric: Metric, results: readon
       x: { field: "value", type: "quantitative", title: param, scale: positive ? { type: "log" } : {} },
     },
     layer: [
-      { mark: { type: "point", opacity: 0.45 }, encoding: { y: { field: "measure", type: "quantitative", title: `${metric.name} (${metric.unit})` } } },
-      { mark: { type: "line", point: true }, encoding: { y: { aggregate: "mean", field: "measure", type: "quantitative" } } },
+      {
+        mark: { type: "point", opacity: 0.45 },
+        encoding: { y: { field: "measure", type: "quantitative", title: `${metric.name} (${metric.unit})` } },
+      },
+      {
+        mark: { type: "line", point: true },
+        encoding: { y: { aggregate: "mean", field: "measure", type: "quantitative" } },
+      },
     ],
   };
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });

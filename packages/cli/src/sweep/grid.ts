@@ -23,5 +23,7 @@ export function parseParam(spec: string): { name: string; values: (number | bool
 
 /** Every (value, seed) pair, values outermost, seeds 1..n (offset by `firstSeed`). */
 export function grid(name: string, values: readonly (number | boolean)[], seeds: number, firstSeed = 1): SweepCell[] {
-  return values.flatMap((value) => Array.from({ length: seeds }, (_, i) => ({ param: name, value, seed: firstSeed + i })));
+  return values.flatMap((value) =>
+    Array.from({ length: seeds }, (_, i) => ({ param: name, value, seed: firstSeed + i })),
+  );
 }

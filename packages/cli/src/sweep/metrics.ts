@@ -54,7 +54,8 @@ export const METRICS: readonly Metric[] = [
   {
     name: "sessionsWritesPerMinute",
     unit: "upserts/min",
-    description: "upsert statements written to config.system.sessions per minute of virtual time (all nodes' refreshes)",
+    description:
+      "upsert statements written to config.system.sessions per minute of virtual time (all nodes' refreshes)",
     compute(trace) {
       let n = 0;
       for (const e of trace) n += upsertedIds(e)?.length ?? 0;
@@ -64,7 +65,8 @@ export const METRICS: readonly Metric[] = [
   {
     name: "expiredWhileInUse",
     unit: "records",
-    description: "session records the TTL monitor deleted although a client had used the session within the timeout before",
+    description:
+      "session records the TTL monitor deleted although a client had used the session within the timeout before",
     compute(trace, { timeoutMs }) {
       const lastUse = new Map<string, number[]>();
       for (const u of clientUses(trace)) {
@@ -76,7 +78,9 @@ export const METRICS: readonly Metric[] = [
       for (const e of trace) {
         if (e.type !== "ttl.expire" || e.ns !== "config.system.sessions") continue;
         for (const raw of e.ids) {
-          const id = sessionIdOf({ id: (raw as { id?: unknown } | undefined)?.id }) ?? (typeof raw === "string" ? raw : undefined);
+          const id =
+            sessionIdOf({ id: (raw as { id?: unknown } | undefined)?.id }) ??
+            (typeof raw === "string" ? raw : undefined);
           const uses = id === undefined ? undefined : lastUse.get(id);
           if (uses?.some((t) => t <= e.time && e.time - t < timeoutMs)) n++;
         }
@@ -87,7 +91,8 @@ export const METRICS: readonly Metric[] = [
   {
     name: "timeToListSessionsMs",
     unit: "ms",
-    description: "mean virtual time from a session's first use by a client to its first upsert into config.system.sessions",
+    description:
+      "mean virtual time from a session's first use by a client to its first upsert into config.system.sessions",
     compute(trace) {
       // A session is first used when a node starts it or a client first sends its lsid.
       const firstUse = new Map<string, number>();

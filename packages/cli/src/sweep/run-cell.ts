@@ -17,8 +17,13 @@ export async function runCell(scenarioName: string, cell: SweepCell): Promise<Ce
   const cluster = await Cluster.start({ ...scenario.cluster, seed: cell.seed, parameters });
   await scenario.run(cluster);
   const trace = cluster.trace();
-  const timeoutMinutes = typeof parameters.localLogicalSessionTimeoutMinutes === "number" ? parameters.localLogicalSessionTimeoutMinutes : 30;
-  const metrics = Object.fromEntries(METRICS.map((m) => [m.name, m.compute(trace, { timeoutMs: timeoutMinutes * 60_000 })]));
+  const timeoutMinutes =
+    typeof parameters.localLogicalSessionTimeoutMinutes === "number"
+      ? parameters.localLogicalSessionTimeoutMinutes
+      : 30;
+  const metrics = Object.fromEntries(
+    METRICS.map((m) => [m.name, m.compute(trace, { timeoutMs: timeoutMinutes * 60_000 })]),
+  );
   const result = { ...cell, metrics, traceHash: cluster.traceHash() };
   await cluster.stop();
   return result;

@@ -19,10 +19,18 @@ export interface SweepOptions {
 }
 
 /** Runs cells on a pool of worker threads; results come back in cell order. */
-async function runPool(scenario: string, cells: readonly SweepCell[], workers: number, onDone: () => void): Promise<CellResult[]> {
+async function runPool(
+  scenario: string,
+  cells: readonly SweepCell[],
+  workers: number,
+  onDone: () => void,
+): Promise<CellResult[]> {
   const results = new Array<CellResult>(cells.length);
   let next = 0;
-  const pool = Array.from({ length: Math.max(1, Math.min(workers, cells.length)) }, () => new Worker(new URL("./worker.js", import.meta.url)));
+  const pool = Array.from(
+    { length: Math.max(1, Math.min(workers, cells.length)) },
+    () => new Worker(new URL("./worker.js", import.meta.url)),
+  );
   await Promise.all(
     pool.map(
       (worker) =>
@@ -54,7 +62,9 @@ async function runPool(scenario: string, cells: readonly SweepCell[], workers: n
 
 function csv(param: string, metrics: readonly Metric[], results: readonly CellResult[]): string {
   const header = [param, "seed", ...metrics.map((m) => m.name), "traceHash"].join(",");
-  const rows = results.map((r) => [String(r.value), String(r.seed), ...metrics.map((m) => String(r.metrics[m.name])), r.traceHash].join(","));
+  const rows = results.map((r) =>
+    [String(r.value), String(r.seed), ...metrics.map((m) => String(r.metrics[m.name])), r.traceHash].join(","),
+  );
   return [header, ...rows].join("\n") + "\n";
 }
 
@@ -64,9 +74,19 @@ function csv(param: string, metrics: readonly Metric[], results: readonly CellRe
  */
 export async function runSweep(options: SweepOptions): Promise<{ results: CellResult[]; files: string[] }> {
   const { name, values } = parseParam(options.param);
-  const metrics = options.metrics.length === 0 ? [...METRICS] : options.metrics.map((m) => findMetric(m) ?? fail(`unknown metric ${m}; metrics: ${METRICS.map((x) => x.name).join(", ")}`));
+  const metrics =
+    options.metrics.length === 0
+      ? [...METRICS]
+      : options.metrics.map(
+          (m) => findMetric(m) ?? fail(`unknown metric ${m}; metrics: ${METRICS.map((x) => x.name).join(", ")}`),
+        );
   const cells = grid(name, values, options.seeds);
-  const bar = options.progress ? new cliProgress.SingleBar({ format: "sweep [{bar}] {value}/{total} runs", hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = options.progress
+    ? new cliProgress.SingleBar(
+        { format: "sweep [{bar}] {value}/{total} runs", hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(cells.length, 0);
   const results = await runPool(options.scenario, cells, options.workers, () => bar?.increment());
   bar?.stop();
@@ -85,7 +105,14 @@ export async function runSweep(options: SweepOptions): Promise<{ results: CellRe
       ...Object.fromEntries(metrics.map((m) => [m.name, mean(cellsFor.map((r) => r.metrics[m.name]))])),
     };
   });
-  write("sweep.json", JSON.stringify({ scenario: options.scenario, param: name, values, seeds: options.seeds, summary, runs: results }, null, 2) + "\n");
+  write(
+    "sweep.json",
+    JSON.stringify(
+      { scenario: options.scenario, param: name, values, seeds: options.seeds, summary, runs: results },
+      null,
+      2,
+    ) + "\n",
+  );
   for (const m of metrics) write(`${m.name}.svg`, await metricChart(name, m, results));
   return { results, files };
 }

@@ -9,6 +9,7 @@ port.on("message", (msg: { scenario: string; cell: SweepCell } | "stop") => {
   if (msg === "stop") return port.close();
   runCell(msg.scenario, msg.cell).then(
     (result) => port.postMessage({ ok: true, result }),
-    (e: unknown) => port.postMessage({ ok: false, cell: msg.cell, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    (e: unknown) =>
+      port.postMessage({ ok: false, cell: msg.cell, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );
 });
