@@ -37,6 +37,8 @@ export interface RequestRecord {
   readonly deliveries: TraceEvent[];
   /** The node's `cmd.reply` for each processed delivery. */
   readonly replies: TraceEvent[];
+  /** Whether the network duplicated the request (it may run twice; the client sees one reply). */
+  duplicated?: boolean;
 }
 
 /**
@@ -246,6 +248,11 @@ export class TraceIndex {
         if (i < 0) return undefined;
         const [rec] = q.splice(i, 1);
         rec.replies.push(e);
+        return rec;
+      }
+      case "net.duplicate": {
+        const rec = this.byMsgId.get(e.msgId);
+        if (rec !== undefined) rec.duplicated = true;
         return rec;
       }
       case "node.crash": {

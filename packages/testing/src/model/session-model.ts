@@ -231,6 +231,7 @@ export class SessionModel {
     p?.deliveredAt.push({ seq: e.seq, refreshStarts: n.refreshStarts });
     for (const k of this.vivifiedBy(rec, p)) {
       if (n.cache.get(k) !== "yes") n.cache.set(k, "maybe");
+      this.options.debug?.(`#${e.seq} ${e.node} deliver ${rec.name}: cache ${k.slice(0, 8)} → ${n.cache.get(k)}`);
       n.running.set(k, (n.running.get(k) ?? 0) + 1);
       for (const w of n.open) w.touched.add(k);
     }
@@ -252,6 +253,11 @@ export class SessionModel {
     const quiet = delivery !== undefined && delivery.refreshStarts === n.refreshStarts && n.open.length === 0;
     const exp = p.exp;
     if (e.ok && quiet) for (const k of keys) n.cache.set(k, "yes");
+    if (this.options.debug !== undefined)
+      for (const k of keys)
+        this.options.debug(
+          `#${e.seq} ${e.node} reply ${rec.name} ok=${String(e.ok)} quiet=${String(quiet)}: cache ${k.slice(0, 8)} → ${n.cache.get(k) ?? "no"}`,
+        );
     // (mongos relays its shards' errors: only a command it runs locally speaks for its own cache.)
     const local = !e.node.startsWith("mongos") || rec.name === "startSession" || rec.name === "refreshSessions";
     if (!e.ok && e.codeName === "TooManyLogicalSessions" && local) {
@@ -265,7 +271,7 @@ export class SessionModel {
     }
     switch (exp.kind) {
       case "startSession":
-        return this.onStartSessionReply(e, n, exp, quiet, rec, p.replies > 1);
+        return this.onStartSessionReply(e, n, exp, quiet && rec.duplicated !== true, rec, p.replies > 1);
       case "endSessions":
         if (e.ok) for (const k of exp.keys) n.ending.set(k, quiet ? "yes" : (n.ending.get(k) ?? "maybe"));
         if (e.ok) for (const k of exp.keys) for (const w of n.open) w.endedDuring.add(k);
@@ -273,9 +279,12 @@ export class SessionModel {
       case "use":
         if (e.ok && !quiet) for (const k of keys) if (n.cache.get(k) !== "yes") n.cache.set(k, "maybe");
         return;
+      // A duplicated request ran twice; which run's reply the client got is unknown: no observation.
       case "listLocal":
+        if (rec.duplicated === true) return void this.checks.skipped++;
         return this.onListLocal(e, n, exp.reply, rec);
       case "listSessions":
+        if (rec.duplicated === true) return void this.checks.skipped++;
         return this.onListSessions(e, exp.reply, rec, delivery?.seq);
       case "other":
         return;
@@ -388,13 +397,15 @@ export class SessionModel {
       debug(k, certain ? "remove" : "maybe remove");
     };
     // Upserts: the swapped-out cache (minus ended sessions), and running operations' sessions.
+    // (A session ended while the refresh ran may have been swapped out with the ending ones.)
     for (const [k, p] of w.snapshot) {
       if (w.endingSnapshot.get(k) === "yes") continue;
-      upsert(k, clean && p === "yes" && !w.endingSnapshot.has(k));
+      upsert(k, clean && p === "yes" && !w.endingSnapshot.has(k) && !w.endedDuring.has(k));
     }
     for (const k of w.touched) if (!w.snapshot.has(k) && w.endingSnapshot.get(k) !== "yes") upsert(k, false);
     // Removals of ended sessions.
     for (const [k, p] of w.endingSnapshot) remove(k, clean && p === "yes" && !w.endedDuring.has(k));
+    for (const k of w.endedDuring) if (!w.endingSnapshot.has(k)) remove(k, false);
     // The cache after the refresh: what was used during it stays; on failure everything may be back.
     for (const k of w.snapshot.keys()) {
       if (w.touched.has(k)) n.cache.set(k, "maybe");
@@ -409,6 +420,9 @@ export class SessionModel {
       else n.ending.set(k, "maybe");
     }
     if (clean) n.phantoms = Math.max(0, n.phantoms - w.phantoms);
+    if (this.options.debug !== undefined)
+      for (const k of new Set([...w.snapshot.keys(), ...w.touched]))
+        this.options.debug(`#${e.seq} ${e.node} refresh.end: cache ${k.slice(0, 8)} → ${n.cache.get(k) ?? "no"}`);
     this.pruneWindows();
   }
 

@@ -84,7 +84,8 @@ interface SessionSlot {
 
 interface ClientTxn {
   next: number;
-  open?: { txnNumber: number; tag: string; of: number };
+  /** The open transaction; `partial` once a statement failed or went unanswered. */
+  open?: { txnNumber: number; tag: string; of: number; partial?: boolean };
 }
 
 /**
@@ -547,6 +548,7 @@ export class SimSystem {
       outcomes.push(this.outcome(r));
       if (r === "pending" || r instanceof NetworkError || r.ok !== 1) {
         started = false;
+        t.open.partial = true;
         break;
       }
     }
@@ -572,10 +574,17 @@ export class SimSystem {
     const key = this.key(slot, user);
     const t = this.txnState(key);
     const txnNumber = t.open?.txnNumber ?? Math.max(1, t.next - 1);
+    // Committing a transaction some of whose statements may be missing would commit part of its
+    // documents (legitimately): the data checks count on all-or-none, so such a transaction is aborted.
+    const partial = kind === "commitTransaction" && t.open?.partial === true;
+    if (partial) kind = "abortTransaction";
     const cmd = { [kind]: 1, lsid: this.lsid(slot, user), txnNumber: Long.fromNumber(txnNumber), autocommit: false };
     const r = await this.runBounded(node, user, "admin", cmd, { kind: "use", keys: [key] }, `${kind} ${slot}`, 5_000);
     if (r !== "pending") t.open = undefined;
-    this.note(`${kind}(${slot}, txn ${txnNumber})@${node}${as(user)}`, r);
+    this.note(
+      `${kind}(${slot}, txn ${txnNumber})@${node}${as(user)}${partial ? " (instead of commit: a statement failed)" : ""}`,
+      r,
+    );
   }
 
   /**
