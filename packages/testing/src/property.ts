@@ -94,30 +94,26 @@ export function standardDefaults(
  */
 export function standardCase(o: StandardPropertyOptions = {}): fc.Arbitrary<StandardCase> {
   const d = standardDefaults(o);
-  return clusterOptions({
+  const options = clusterOptions({
     shards: d.shards,
     mongos: d.mongos,
     ...(o.auth === undefined ? {} : { auth: o.auth }),
     parameters: o.parameters ?? true,
-  }).chain((options) => {
-    const shape: ClusterShape = {
-      shards: options.shards ?? d.shards,
-      mongos: options.mongos ?? d.mongos,
-      auth: options.auth ?? false,
-    };
-    const weighted = standardCommand(shape, d.faults);
-    if (o.exactCommands === true)
-      return fc
-        .array(weighted, { minLength: d.commands, maxLength: d.commands })
-        .map((commands) => ({ options, commands }));
-    return fc
-      .commands([weighted], {
-        maxCommands: d.commands,
-        size: "max",
-        ...(o.replayPath === undefined ? {} : { replayPath: o.replayPath }),
-      })
-      .map((commands) => ({ options, commands }));
   });
+  // The commands do not depend on the generated options (no `chain`): fast-check can then replay
+  // a shrunk case from its seed, path and replay hint. Users are drawn as if auth were on (the
+  // workload's users exist either way).
+  const shape: ClusterShape = { shards: d.shards, mongos: d.mongos, auth: o.auth ?? true };
+  const weighted = standardCommand(shape, d.faults);
+  const commands: fc.Arbitrary<Iterable<SimCommand>> =
+    o.exactCommands === true
+      ? fc.array(weighted, { minLength: d.commands, maxLength: d.commands })
+      : fc.commands([weighted], {
+          maxCommands: d.commands,
+          size: "max",
+          ...(o.replayPath === undefined ? {} : { replayPath: o.replayPath }),
+        });
+  return fc.record({ options, commands });
 }
 
 /**
