@@ -178,6 +178,8 @@ export class TraceIndex {
   lastTime = 0;
   /** Per session id (32 hex): the uids requests named it with (more than one: several users' sessions share the id). */
   readonly uidsOfId = new Map<string, Set<string>>();
+  /** Whether some node refused a command with TooManyLogicalSessions (a full session cache). */
+  sawTooManyLogicalSessions = false;
   /** The request the last added event concerned (its send, a delivery or its reply), if any. */
   lastRequest: RequestRecord | undefined;
 
@@ -241,6 +243,7 @@ export class TraceIndex {
         return rec;
       }
       case "cmd.reply": {
+        if (e.codeName === "TooManyLogicalSessions") this.sawTooManyLogicalSessions = true;
         const k = `${e.node}\u0000${e.client}`;
         const q = this.awaiting.get(k);
         if (q === undefined) return undefined;

@@ -73,8 +73,11 @@ export const transactionsResolve: LivenessInvariant = {
   description:
     "After faults stop, every prepared transaction commits or aborts, every in-progress one ends within transactionLifetimeLimitSeconds, and config.transaction_coordinators empties.",
   // (A participant whose session cache is full refuses the decision — TooManyLogicalSessions —
-  // until its next refresh empties the cache: allow one refresh interval.)
-  after: (ctx) => ctx.transactionLifetimeLimitSeconds * 2000 + ctx.logicalSessionRefreshMillis + ctx.slackMs * 2,
+  // until its next refresh empties the cache: then allow one more refresh interval.)
+  after: (ctx, index) =>
+    ctx.transactionLifetimeLimitSeconds * 2000 +
+    ctx.slackMs * 2 +
+    (index?.sawTooManyLogicalSessions === true ? ctx.logicalSessionRefreshMillis : 0),
   check: async (run) => {
     const found: Found[] = [];
     const last = new Map<string, TraceEvent>();
@@ -276,7 +279,10 @@ export const transactionDataAtomic: LivenessInvariant = {
   name: "transaction-data-atomic",
   description:
     "Every multi-document transaction's writes are all visible or none is: documents tagged {txn, of} appear in groups of exactly `of` or not at all.",
-  after: (ctx) => ctx.transactionLifetimeLimitSeconds * 2000 + ctx.logicalSessionRefreshMillis + ctx.slackMs * 2,
+  after: (ctx, index) =>
+    ctx.transactionLifetimeLimitSeconds * 2000 +
+    ctx.slackMs * 2 +
+    (index?.sawTooManyLogicalSessions === true ? ctx.logicalSessionRefreshMillis : 0),
   check: async (run) => {
     if (run.ctx.shards === 0) return [];
     const found: Found[] = [];

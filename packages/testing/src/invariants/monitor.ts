@@ -160,12 +160,20 @@ export async function checkLiveness(
   /** An index kept up to date elsewhere (returned after catching up); by default one is built per check. */
   currentIndex?: () => TraceIndex,
 ): Promise<Violation[]> {
+  const indexNow = (): TraceIndex => {
+    if (currentIndex !== undefined) return currentIndex();
+    const index = new TraceIndex({ auth: ctx.auth });
+    for (const e of cluster.trace()) index.add(e);
+    return index;
+  };
+  const first = indexNow();
   const live = invariants
     .filter((i): i is LivenessInvariant => i.kind === "liveness")
-    .sort((a, b) => a.after(ctx) - b.after(ctx));
+    .sort((a, b) => a.after(ctx, first) - b.after(ctx, first));
   const out: Violation[] = [];
   for (const inv of live) {
-    const at = faultsStoppedAt + inv.after(ctx);
+    // (Re-evaluated as the run goes on: what happened since faults stopped may extend the wait.)
+    const at = faultsStoppedAt + inv.after(ctx, indexNow());
     const now = cluster.now().getTime();
     if (at > now) await cluster.advance(at - now);
     const trace = cluster.trace();

@@ -145,8 +145,8 @@ export interface LivenessInvariant {
   readonly kind: "liveness";
   readonly name: string;
   readonly description: string;
-  /** How long after faults stop the check runs (ms of virtual time). */
-  after(ctx: InvariantContext): number;
+  /** How long after faults stop the check runs (ms of virtual time), knowing the run so far. */
+  after(ctx: InvariantContext, index?: TraceIndex): number;
   check(run: LivenessRun): Promise<Omit<Violation, "invariant" | "kind">[]>;
 }
 
