@@ -101,7 +101,7 @@ async function unlessUnreachable(f: () => Promise<unknown>): Promise<void> {
   }
 }
 
-class Reserve implements fc.AsyncCommand<ClusterShape, Real> {
+class Reserve implements fc.AsyncCommand<ClusterShape, Real, boolean> {
   constructor(readonly session: string) {}
   check = (): boolean => true;
   async run(_m: ClusterShape, r: Real): Promise<void> {
@@ -112,7 +112,7 @@ class Reserve implements fc.AsyncCommand<ClusterShape, Real> {
   toString = (): string => `reserve(${this.session})@mongos0`;
 }
 
-class EmergencyStop implements fc.AsyncCommand<ClusterShape, Real> {
+class EmergencyStop implements fc.AsyncCommand<ClusterShape, Real, boolean> {
   check = (): boolean => true;
   async run(_m: ClusterShape, r: Real): Promise<void> {
     await unlessUnreachable(() => r.app.emergencyStop(SESSIONS));
@@ -135,14 +135,14 @@ const commands = fc.commands(
 );
 
 /** Runs a toolkit command (which expects a SimSystem) inside this property's `Real`. */
-function wrap(c: SimCommand): fc.AsyncCommand<ClusterShape, Real> {
+function wrap(c: SimCommand): fc.AsyncCommand<ClusterShape, Real, boolean> {
   return { check: (m) => c.check(m), run: (m, r) => c.run(m, r.sys), toString: () => c.toString() };
 }
 
 let lastTrace: readonly TraceEvent[] | undefined;
 
 /** Runs one command sequence on a fresh cluster; returns the cluster's trace. */
-async function runInventory(cmds: Iterable<fc.AsyncCommand<ClusterShape, Real>>): Promise<readonly TraceEvent[]> {
+async function runInventory(cmds: Iterable<fc.AsyncCommand<ClusterShape, Real, boolean>>): Promise<readonly TraceEvent[]> {
   const sys = await SimSystem.start({ seed: 7, shards: 2, mongos: 1 });
   const app = new InventoryService(sys.cluster, sys.conn("mongos0", undefined), (s) => sys.lsidOf(s, undefined));
   try {
