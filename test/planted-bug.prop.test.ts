@@ -142,7 +142,9 @@ function wrap(c: SimCommand): fc.AsyncCommand<ClusterShape, Real, boolean> {
 let lastTrace: readonly TraceEvent[] | undefined;
 
 /** Runs one command sequence on a fresh cluster; returns the cluster's trace. */
-async function runInventory(cmds: Iterable<fc.AsyncCommand<ClusterShape, Real, boolean>>): Promise<readonly TraceEvent[]> {
+async function runInventory(
+  cmds: Iterable<fc.AsyncCommand<ClusterShape, Real, boolean>>,
+): Promise<readonly TraceEvent[]> {
   const sys = await SimSystem.start({ seed: 7, shards: 2, mongos: 1 });
   const app = new InventoryService(sys.cluster, sys.conn("mongos0", undefined), (s) => sys.lsidOf(s, undefined));
   try {

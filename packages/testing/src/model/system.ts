@@ -86,6 +86,8 @@ interface ClientTxn {
   next: number;
   /** The open transaction; `partial` once a statement failed or went unanswered. */
   open?: { txnNumber: number; tag: string; of: number; partial?: boolean };
+  /** The last txnNumber a commitTransaction was sent for (a driver refuses to abort it afterwards). */
+  commitSent?: number;
 }
 
 /**
@@ -554,6 +556,7 @@ export class SimSystem {
     }
     if (started && end !== "open") {
       const kind = end === "commit" ? "commitTransaction" : "abortTransaction";
+      if (end === "commit") t.commitSent = txnNumber;
       const r = await this.runBounded(node, user, "admin", { [kind]: 1, ...base }, exp(), `${kind} ${slot}`, 5_000);
       outcomes.push(`${end} ${this.outcome(r)}`);
       if (r !== "pending") t.open = undefined;
@@ -578,6 +581,17 @@ export class SimSystem {
     // documents (legitimately): the data checks count on all-or-none, so such a transaction is aborted.
     const partial = kind === "commitTransaction" && t.open?.partial === true;
     if (partial) kind = "abortTransaction";
+    // Drivers refuse "Cannot call abortTransaction after calling commitTransaction" (transactions
+    // spec): MongoDB itself does not, and a raw abort reaching prepared participants after the
+    // coordinator decided commit would split the transaction. The workload behaves like a driver.
+    if (kind === "abortTransaction" && t.commitSent === txnNumber) {
+      this.note(
+        `abortTransaction(${slot}, txn ${txnNumber})@${node}${as(user)}`,
+        "refused by the driver: already committed",
+      );
+      return;
+    }
+    if (kind === "commitTransaction") t.commitSent = txnNumber;
     const cmd = { [kind]: 1, lsid: this.lsid(slot, user), txnNumber: Long.fromNumber(txnNumber), autocommit: false };
     const r = await this.runBounded(node, user, "admin", cmd, { kind: "use", keys: [key] }, `${kind} ${slot}`, 5_000);
     if (r !== "pending") t.open = undefined;
