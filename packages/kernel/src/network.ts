@@ -76,7 +76,11 @@ export class NetworkError extends Error {
     readonly host: string,
     message: string,
   ) {
+    // An expected outcome of a faulty network, not a bug: no stack trace (it is costly).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = "NetworkError";
   }
 }

@@ -20,7 +20,12 @@ export class ServerError extends Error {
   readonly extra: Readonly<Record<string, unknown>>;
 
   constructor(code: number, errmsg: string, extra: Record<string, unknown> = {}) {
+    // A ServerError is a reply, not a bug: capturing a stack trace would cost more than most
+    // commands (expiry jobs and kills build them by the thousand).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(errmsg);
+    Error.stackTraceLimit = limit;
     this.name = "ServerError";
     this.code = code;
     this.codeName = codeNameOf(code);

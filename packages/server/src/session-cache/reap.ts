@@ -1,5 +1,6 @@
 import type { Task } from "@sessionsim/kernel";
 import { isDocument, type Document } from "../idl/bson-types.js";
+import { compareBson } from "../storage/index.js";
 import type { ServerNode } from "../node/server-node.js";
 import { parentLsidKey, type LogicalSessionId } from "../session/index.js";
 import type { SessionsCollection } from "../sessions-collection/index.js";
@@ -49,10 +50,13 @@ export function* reapSessionsOlderThanMongod(
   const catalog = node.durable?.catalog;
   const transactions = catalog?.get(TRANSACTIONS_NAMESPACE);
   if (catalog === undefined || transactions === undefined) return 0;
-  const candidates = transactions.find(
-    { lastWriteDate: { $lt: possiblyExpired } },
-    { sort: { _id: 1 }, projection: { _id: 1, parentLsid: 1 } },
-  );
+  // {lastWriteDate: {$lt: possiblyExpired}} sorted by _id, read directly: this runs on every
+  // mongod every refresh interval, and a compiled query costs more than the scan.
+  const cutoff = possiblyExpired.getTime();
+  const candidates = transactions
+    .committed()
+    .filter((doc) => doc.lastWriteDate instanceof Date && doc.lastWriteDate.getTime() < cutoff)
+    .sort((a, b) => compareBson(a._id, b._id));
   let reaped = 0;
   for (let start = 0; start < candidates.length; start += MAX_SESSION_DELETION_BATCH_SIZE) {
     const batch = candidates.slice(start, start + MAX_SESSION_DELETION_BATCH_SIZE);

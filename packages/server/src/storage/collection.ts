@@ -342,6 +342,15 @@ export class Collection {
     return docs.map((d) => deepCopy(d));
   }
 
+  /**
+   * The committed documents in natural order, not copies: for the server's own periodic jobs
+   * (the reaper) that read a few fields of every document and must not pay for a query.
+   * Callers must not modify them.
+   */
+  committed(): readonly Readonly<Doc>[] {
+    return this.#store.toArray().map((rec) => rec.doc);
+  }
+
   /** The first document matching `filter` (a copy), or undefined. */
   findOne(filter: unknown = {}, options: FindOptions = {}, ws?: WriteSet): Doc | undefined {
     return this.find(filter, { ...options, limit: 1 }, ws)[0];
