@@ -166,6 +166,38 @@ export class KillCommand extends Base {
 }
 
 /**
+ * `killOpenCursor(find(s1)@mongos0 as alice, killSessions(s1)@mongos1 as alice)`: a session's
+ * find leaves a cursor open, a kill naming that session follows at once, then a getMore on the
+ * cursor (see {@link SimSystem.killOpenCursor}).
+ *
+ * @example
+ * String(new KillOpenCursorCommand("s1", "alice", "mongos0", "killSessions", "mongos1", "alice"));
+ * // "killOpenCursor(find(s1)@mongos0 as alice, killSessions(s1)@mongos1 as alice)"
+ */
+export class KillOpenCursorCommand extends Base {
+  constructor(
+    readonly slot: string,
+    readonly user: WorkloadUser,
+    readonly node: NodeRef,
+    readonly form: KillForm,
+    readonly killNode: NodeRef,
+    readonly killer: WorkloadUser,
+  ) {
+    super();
+  }
+  override check(m: Readonly<ClusterShape>): boolean {
+    return m.shards > 0;
+  }
+  protected exec(sys: SimSystem): Promise<void> {
+    return sys.killOpenCursor(this.slot, this.user, this.node, this.form, this.killNode, this.killer);
+  }
+  toString(): string {
+    const of = this.killer === this.user ? "" : ` of ${this.user ?? "nobody"}`;
+    return `killOpenCursor(find(${this.slot})@${this.node}${as(this.user)}, ${describeKill(this.form, this.slot)}${of}@${this.killNode}${as(this.killer)})`;
+  }
+}
+
+/**
  * `listLocalSessions@shard0` / `listSessions@mongos0`: compared with the reference model.
  *
  * @example
@@ -665,7 +697,24 @@ export function workloadCommands(shape: ClusterShape, options: CommandArbOptions
           user,
         )
         .map(([op, s, node, u]) => new CrudCommand(op, s ?? undefined, node, u)),
+      // Sessions' finds and getMores, and kills of sessions with an open cursor, are frequent:
+      // otherwise a kill seldom finds a cursor of its session open (no-cursor-survives-kill).
+      fc.tuple(slot, dataNode, user).map(([s, node, u]) => new CrudCommand("find", s, node, u)),
       fc.tuple(slot, user).map(([s, u]) => new GetMoreCommand(s, u)),
+      fc.tuple(slot, user).map(([s, u]) => new GetMoreCommand(s, u)),
+      fc
+        .tuple(
+          slot,
+          user,
+          dataNode,
+          fc.constantFrom(...KILL_FORMS, "killSessions", "killAllSessions[]"),
+          fc.option(anyNode, { freq: 2 }),
+          fc.boolean(),
+        )
+        .map(
+          ([s, u, node, form, killNode, byAdmin]) =>
+            new KillOpenCursorCommand(s, u, node, form, killNode ?? node, byAdmin ? "admin" : u),
+        ),
       transaction,
       transaction,
       fc

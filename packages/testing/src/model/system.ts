@@ -205,6 +205,13 @@ export class SimSystem {
     }
     const docs = Array.from({ length: 8 }, (_, i) => ({ _id: i < 4 ? -(i + 1) : i - 3, v: i }));
     await admin.runCommand(DATA_DB, { insert: DATA_COLL, documents: docs });
+    // The unsharded collection direct commands on a shard use: more documents than a batch, so a
+    // session's find there leaves a cursor open as it does through a mongos.
+    for (let i = 0; i < this.shards; i++)
+      await this.conn(`shard${i}`, "admin").runCommand(DATA_DB, {
+        insert: "local",
+        documents: Array.from({ length: 4 }, (_, j) => ({ _id: -(j + 1), v: j })),
+      });
   }
 
   // ---- connections, sessions ------------------------------------------------------------------
@@ -373,19 +380,29 @@ export class SimSystem {
     this.note(`endSessions(${slot})@${node}${as(user)}`, r);
   }
 
-  /** A kill command of any form (see {@link KillForm}). */
-  async kill(form: KillForm, node: NodeRef, user: WorkloadUser, slot: string | undefined): Promise<void> {
-    const cmd = this.killCommand(form, slot ?? "s1", user);
+  /**
+   * A kill command of any form (see {@link KillForm}) sent as `user`; the forms naming one session
+   * (`killSessions`, `killAllSessionsByPattern[lsid]`) name slot `slot` of `owner` (default: `user`).
+   */
+  async kill(
+    form: KillForm,
+    node: NodeRef,
+    user: WorkloadUser,
+    slot: string | undefined,
+    owner: WorkloadUser = user,
+  ): Promise<void> {
+    const cmd = this.killCommand(form, slot ?? "s1", owner);
     const r = await this.run(node, user, "admin", cmd, { kind: "other" });
     if (!(r instanceof NetworkError) && r.ok === 1) this.killedAt.set(form, this.monitor.length + this.buffer.length);
-    this.note(`${describeKill(form, slot)}@${node}${as(user)}`, r);
+    const of = owner === user ? "" : ` of ${owner ?? "nobody"}`;
+    this.note(`${describeKill(form, slot)}${of}@${node}${as(user)}`, r);
   }
 
-  private killCommand(form: KillForm, slot: string, user: WorkloadUser): Document {
-    const uid = sessionUid(this.ctx.auth, this.userRef(user));
+  private killCommand(form: KillForm, slot: string, owner: WorkloadUser): Document {
+    const uid = sessionUid(this.ctx.auth, this.userRef(owner));
     switch (form) {
       case "killSessions":
-        return { killSessions: [this.lsid(slot, user)] };
+        return { killSessions: [this.lsid(slot, owner)] };
       case "killSessions[]":
         return { killSessions: [] };
       case "killAllSessions[]":
@@ -395,7 +412,7 @@ export class SimSystem {
       case "killAllSessionsByPattern[]":
         return { killAllSessionsByPattern: [] };
       case "killAllSessionsByPattern[lsid]":
-        return { killAllSessionsByPattern: [{ lsid: { id: this.slot(slot, user).id, uid } }] };
+        return { killAllSessionsByPattern: [{ lsid: { id: this.slot(slot, owner).id, uid } }] };
       case "killAllSessionsByPattern[uid]":
         return { killAllSessionsByPattern: [{ uid }] };
       case "killAllSessionsByPattern[users]":
@@ -510,6 +527,26 @@ export class SimSystem {
     if (!(r instanceof NetworkError) && (r.ok !== 1 || String((r.cursor as Document | undefined)?.id) === "0"))
       this.cursors.delete(this.key(slot, user));
     this.note(`getMore(${slot})@${c.node}`, r);
+  }
+
+  /**
+   * A kill while a session has an open cursor: `find` in slot `slot` of `user` on `node` (small
+   * batches, so the cursor stays open on the node and, through a mongos, on the shards), the kill
+   * on `killNode` as `killer` naming that session, then `getMore` on the cursor (a killed cursor
+   * answers CursorNotFound, the session stays usable). Independent commands seldom leave a cursor
+   * open when a kill arrives; this is the case `no-cursor-survives-kill` is about.
+   */
+  async killOpenCursor(
+    slot: string,
+    user: WorkloadUser,
+    node: NodeRef,
+    form: KillForm,
+    killNode: NodeRef,
+    killer: WorkloadUser,
+  ): Promise<void> {
+    await this.crud("find", slot, node, user);
+    await this.kill(form, killNode, killer, slot, user);
+    await this.getMore(slot, user);
   }
 
   // ---- transactions and retryable writes ------------------------------------------------------
