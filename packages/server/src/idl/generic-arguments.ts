@@ -14,6 +14,7 @@ export const GENERIC_ARGUMENTS: ReadonlySet<string> = new Set([
   "readConcern",
   "writeConcern",
   "maxTimeMS",
+  "maxTimeMSOpOnly",
   "comment",
   "$clusterTime",
   "$readPreference",

@@ -1,5 +1,5 @@
 import type { Long } from "bson";
-import { Future } from "@sessionsim/kernel";
+import { Future, type TimerHandle } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { AuthorizationSession } from "../auth/index.js";
 import type { Document } from "../idl/bson-types.js";
@@ -21,14 +21,23 @@ export interface CommandRequest {
   readonly internal?: boolean;
 }
 
+/** What an operation's deadline needs from its node: the node's clock and a timer. */
+export interface DeadlineHost {
+  now(): number;
+  readonly ctx: { setTimer(delayMs: number, fn: () => void, label?: string): TimerHandle };
+}
+
 /**
  * One running operation (MongoDB's `OperationContext`): the command, who sent it, its session
- * fields, and its interruption state. `killOp` and the kill-sessions machinery interrupt it.
+ * fields, and its interruption state. `killOp` and the kill-sessions machinery interrupt it, and
+ * so does its deadline (`maxTimeMS`).
  */
 export class OperationContext {
   /** Set once the operation is interrupted; every later interruption check throws it. */
   private killedWith: ServerError | undefined;
   private readonly onKill: ((err: ServerError) => void)[] = [];
+  /** The deadline, if any: its local time, its timer and the clock it is measured on. */
+  private deadline: { readonly at: number; readonly timer: TimerHandle; readonly host: DeadlineHost } | undefined;
 
   /** Parsed session fields (filled in by the session layer). */
   lsid: Document | undefined;
@@ -75,6 +84,39 @@ export class OperationContext {
   /** Throws the interruption error if the operation was killed (`checkForInterrupt`). */
   checkForInterrupt(): void {
     if (this.killedWith !== undefined) throw this.killedWith;
+  }
+
+  /**
+   * Sets the operation's deadline `ms` from now (`setDeadlineAfterNowBy`): when it passes, the
+   * operation is interrupted with MaxTimeMSExpired (50) "operation exceeded time limit", which
+   * ends whatever it waits on through {@link interruptible} (session checkout, a prepared
+   * transaction, `sleep`, `failCommand`'s `blockConnection` ...).
+   */
+  setDeadlineAfter(ms: number, host: DeadlineHost): void {
+    this.clearDeadline();
+    const timer = host.ctx.setTimer(
+      ms,
+      () => this.interrupt(new ServerError(ErrorCodes.MaxTimeMSExpired, "operation exceeded time limit")),
+      "maxTimeMS",
+    );
+    this.deadline = { at: host.now() + ms, timer, host };
+  }
+
+  /** Whether the operation has a deadline. */
+  get hasDeadline(): boolean {
+    return this.deadline !== undefined;
+  }
+
+  /** Milliseconds left before the deadline (`getRemainingMaxTimeMillis`); undefined without one. */
+  remainingMaxTimeMs(): number | undefined {
+    const d = this.deadline;
+    return d === undefined ? undefined : Math.max(0, d.at - d.host.now());
+  }
+
+  /** Cancels the deadline's timer (the operation is done). */
+  clearDeadline(): void {
+    this.deadline?.timer.cancel();
+    this.deadline = undefined;
   }
 
   /** Waits for `f`, unless the operation is interrupted first (then rejects with that error). */

@@ -1,5 +1,6 @@
 import type { Document } from "../idl/bson-types.js";
 import type { OperationContext } from "../node/operation-context.js";
+import { maxTimeMSOpOnlyFor } from "../node/operation-deadline.js";
 
 /**
  * The fields mongos forwards with every command it sends to a shard on behalf of a client: the
@@ -21,5 +22,7 @@ export function forwardedFields(op: OperationContext): Document {
     "stmtIds",
   ])
     if (c[f] !== undefined) out[f] = c[f];
+  const opOnly = maxTimeMSOpOnlyFor(op);
+  if (opOnly !== undefined) out.maxTimeMSOpOnly = opOnly;
   return out;
 }

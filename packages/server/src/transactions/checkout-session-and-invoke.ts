@@ -15,6 +15,7 @@ import type { LogicalSessionId } from "../session/index.js";
 import type { Session } from "../session-catalog/index.js";
 import { checkReadConcernClusterTime, tickForWrites } from "../cluster-time/gossip.js";
 import { setParticipantForOp } from "./participant/transaction-participants.js";
+import { parseMaxTimeArguments, runUnderDeadline, setOperationDeadline } from "../node/operation-deadline.js";
 import { validateSessionOptions, withTransactionErrorLabels } from "./validate-session-options.js";
 
 /**
@@ -48,9 +49,11 @@ function* toCompletion(result: CommandResult): Task<Document> {
 
 /**
  * Runs `def` for `op` the way MongoDB's command dispatch does once the session fields are known:
- * validates them (`validateSessionOptions`), refuses a `readConcern.afterClusterTime` ahead of a
- * mongod's cluster time, and — for operations carrying a `txnNumber` — checks the session out for
- * the whole command, so that a second such operation on the session waits.
+ * parses `maxTimeMS`, validates the session fields (`validateSessionOptions`), sets the
+ * operation's deadline (`node/operation-deadline.ts`: it interrupts every wait below with
+ * MaxTimeMSExpired), refuses a `readConcern.afterClusterTime` ahead of a mongod's cluster time,
+ * and — for operations carrying a `txnNumber` — checks the session out for the whole command, so
+ * that a second such operation on the session waits.
  *
  * @remarks On a mongod, with the session checked out (reference §5.2–5.4):
  * 1. the participant is refreshed from storage if needed and `beginOrContinue` runs; a new
@@ -71,7 +74,18 @@ export function invokeCommand(
   def: CommandDefinition,
   run: () => CommandResult,
 ): CommandResult {
+  const limits = parseMaxTimeArguments(op.command);
   validateSessionOptions(op, def.name);
+  setOperationDeadline(op, node, limits);
+  return runUnderDeadline(op, () => invokeWithSessionOptions(op, node, def, run));
+}
+
+function invokeWithSessionOptions(
+  op: OperationContext,
+  node: ServerNode,
+  def: CommandDefinition,
+  run: () => CommandResult,
+): CommandResult {
   const mongod = isMongod(node.role);
   if (mongod) checkReadConcernClusterTime(op.command, node.clusterTime);
   if (op.txnNumber === undefined || op.lsid === undefined || SKIP_SESSION_CHECKOUT.has(def.name)) {
