@@ -1,5 +1,5 @@
 import { ErrorCodes, ServerError } from "../errors/index.js";
-import { FieldReader, expectDocument } from "../idl/parse.js";
+import { FieldReader, expectDocument, wrongType } from "../idl/parse.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
 import { NodeRoles } from "../node/topology.js";
 import type { OperationContext } from "../node/operation-context.js";
@@ -111,6 +111,21 @@ export const insertCommand: CommandDefinition = {
   },
 };
 
+/** The fields of an update statement (`UpdateOpEntry` in `write_ops.idl`). */
+const UPDATE_OP_ENTRY_FIELDS: readonly string[] = [
+  "q",
+  "u",
+  "upsert",
+  "multi",
+  "arrayFilters",
+  "hint",
+  "collation",
+  "c",
+  "upsertSupplied",
+  "sampleId",
+  "sort",
+];
+
 /** Applies one `update` statement `{q, u, upsert, multi, ...}` on a mongod. */
 export function applyUpdateStatement(
   op: OperationContext,
@@ -120,7 +135,8 @@ export function applyUpdateStatement(
   index: number,
   out: WriteOutcome,
 ): void {
-  const s = expectDocument(stmt, `update.updates.${index}`);
+  if (!isDocument(stmt)) throw wrongType(`update.updates.${index}`, stmt, "object");
+  const s = stmt;
   const r = new FieldReader(s, "UpdateOpEntry");
   const q = r.document("q");
   if (s.u === undefined) throw new ServerError(40414, "BSON field 'UpdateOpEntry.u' is missing but a required field");
@@ -128,19 +144,7 @@ export function applyUpdateStatement(
     throw new ServerError(ErrorCodes.TypeMismatch, "Update argument must be either an object or an array");
   const upsert = r.flag("upsert") ?? false;
   const multi = r.flag("multi") ?? false;
-  r.strict([
-    "q",
-    "u",
-    "upsert",
-    "multi",
-    "arrayFilters",
-    "hint",
-    "collation",
-    "c",
-    "upsertSupplied",
-    "sampleId",
-    "sort",
-  ]);
+  r.strict(UPDATE_OP_ENTRY_FIELDS);
   const coll = catalogOf(node).collection(ns);
   const res = coll.update(q, s.u, { upsert, multi, now: new Date(node.now()) }, op.writeSet);
   if (res.upsertedId !== undefined) {

@@ -23,6 +23,17 @@ export function unknownField(context: string): ServerError {
   return new ServerError(ErrorCodes.Location40415, `BSON field '${context}' is an unknown field.`);
 }
 
+/** The BSON type lists of the readers (built once: readers run on every statement). */
+const T_ARRAY: readonly string[] = ["array"];
+const T_BINDATA: readonly string[] = ["binData"];
+const T_BOOL_INT_LONG_DOUBLE_DECIMAL: readonly string[] = ["bool", "int", "long", "double", "decimal"];
+const T_BOOL: readonly string[] = ["bool"];
+const T_DATE: readonly string[] = ["date"];
+const T_INT_LONG_DOUBLE_DECIMAL: readonly string[] = ["int", "long", "double", "decimal"];
+const T_LONG_INT_DOUBLE: readonly string[] = ["long", "int", "double"];
+const T_OBJECT: readonly string[] = ["object"];
+const T_STRING: readonly string[] = ["string"];
+
 /** Reads a field of a document with type checks; `ctx` is the dotted path used in messages. */
 export class FieldReader {
   constructor(
@@ -51,18 +62,18 @@ export class FieldReader {
   string(f: string): string;
   string(f: string, optional: "optional"): string | undefined;
   string(f: string, optional?: "optional"): string | undefined {
-    return this.typed<string>(f, ["string"], "string", optional === undefined);
+    return this.typed<string>(f, T_STRING, "string", optional === undefined);
   }
 
   bool(f: string, optional: "optional"): boolean | undefined {
-    return this.typed<boolean>(f, ["bool"], "bool", optional === undefined);
+    return this.typed<boolean>(f, T_BOOL, "bool", optional === undefined);
   }
 
   /** A "safeBool": bool or number, read as truthiness. */
   flag(f: string): boolean | undefined {
     const v = this.typed<unknown>(
       f,
-      ["bool", "int", "long", "double", "decimal"],
+      T_BOOL_INT_LONG_DOUBLE_DECIMAL,
       "bool, int, long, double, decimal",
       false,
     );
@@ -72,13 +83,13 @@ export class FieldReader {
   document(f: string): Document;
   document(f: string, optional: "optional"): Document | undefined;
   document(f: string, optional?: "optional"): Document | undefined {
-    return this.typed<Document>(f, ["object"], "object", optional === undefined);
+    return this.typed<Document>(f, T_OBJECT, "object", optional === undefined);
   }
 
   array(f: string): unknown[];
   array(f: string, optional: "optional"): unknown[] | undefined;
   array(f: string, optional?: "optional"): unknown[] | undefined {
-    return this.typed<unknown[]>(f, ["array"], "array", optional === undefined);
+    return this.typed<unknown[]>(f, T_ARRAY, "array", optional === undefined);
   }
 
   /** Any numeric type, as a JS number. */
@@ -87,7 +98,7 @@ export class FieldReader {
   number(f: string, optional?: "optional"): number | undefined {
     const v = this.typed<unknown>(
       f,
-      ["int", "long", "double", "decimal"],
+      T_INT_LONG_DOUBLE_DECIMAL,
       "int, long, double, decimal",
       optional === undefined,
     );
@@ -104,7 +115,7 @@ export class FieldReader {
 
   /** A 64-bit long (plain integral numbers accepted, as the public API promises). */
   long(f: string, optional?: "optional"): Long | undefined {
-    const v = this.typed<unknown>(f, ["long", "int", "double"], "long", optional === undefined);
+    const v = this.typed<unknown>(f, T_LONG_INT_DOUBLE, "long", optional === undefined);
     if (v === undefined) return undefined;
     if (v instanceof Long) return v;
     const n = toNumber(v);
@@ -113,7 +124,7 @@ export class FieldReader {
   }
 
   uuid(f: string, optional?: "optional"): UUID | undefined {
-    const v = this.typed<Binary>(f, ["binData"], "binData", optional === undefined);
+    const v = this.typed<Binary>(f, T_BINDATA, "binData", optional === undefined);
     if (v === undefined) return undefined;
     if (v instanceof UUID) return v;
     if (v.sub_type !== Binary.SUBTYPE_UUID || v.length() !== 16)
@@ -122,17 +133,16 @@ export class FieldReader {
   }
 
   binary(f: string, optional?: "optional"): Binary | undefined {
-    return this.typed<Binary>(f, ["binData"], "binData", optional === undefined);
+    return this.typed<Binary>(f, T_BINDATA, "binData", optional === undefined);
   }
 
   date(f: string, optional?: "optional"): Date | undefined {
-    return this.typed<Date>(f, ["date"], "date", optional === undefined);
+    return this.typed<Date>(f, T_DATE, "date", optional === undefined);
   }
 
   /** Rejects fields not in `known` (strict IDL structs). */
   strict(known: readonly string[]): void {
-    for (const f of Object.keys(this.doc))
-      if (!known.includes(f) && this.doc[f] !== undefined) throw unknownField(this.path(f));
+    for (const f in this.doc) if (!known.includes(f) && this.doc[f] !== undefined) throw unknownField(this.path(f));
   }
 }
 

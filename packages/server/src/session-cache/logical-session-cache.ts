@@ -381,11 +381,12 @@ export class LogicalSessionCache {
     }
     const keys: string[] = running === undefined ? [] : [...running];
     const withUser = new Uint8Array(keys.length + active.size);
-    for (const [k, v] of active) {
-      if (running?.has(k) === true) continue;
+    // forEach, not for-of: a million sessions would allocate a million [key, value] entries.
+    active.forEach((v, k) => {
+      if (running?.has(k) === true) return;
       withUser[keys.length] = packedWithUser(v) ? 1 : 0;
       keys.push(k);
-    }
+    });
 
     // 7. Upsert; failed batches' records go back to the cache, the refresh continues.
     let result;

@@ -124,9 +124,9 @@ export function* sendToShards(
   return yield* wait(all);
 }
 
-/** The `_id` of a session's document: `{id, uid}`. */
-function idDocument(lsid: LogicalSessionId): Document {
-  return { id: lsid.id, uid: lsid.uid };
+/** The `_id` of the document of the session behind a parent key: a fresh `{id, uid}`. */
+function idOfKey(key: string): Document {
+  return lsidFromKey(key) as unknown as Document;
 }
 
 /** Keys grouped by the shard owning their `_id`, in shard-id order (the server's `std::multimap`). */
@@ -160,7 +160,7 @@ function groupByOwningShard(node: ServerNode, keys: readonly string[]): Grouped 
     return { order, shards: new Array<string>(keys.length).fill(shard) };
   }
   const sharding = node.shared.sharding;
-  const shardOf = keys.map((k) => sharding.shardForDocument(entry, { _id: idDocument(lsidFromKey(k)) }));
+  const shardOf = keys.map((k) => sharding.shardForDocument(entry, { _id: idOfKey(k) }));
   // Stable sort of positions by shard id.
   const sorted = Array.from(order).sort((a, b) => (shardOf[a] < shardOf[b] ? -1 : shardOf[a] > shardOf[b] ? 1 : a - b));
   return { order: Uint32Array.from(sorted), shards: sorted.map((i) => shardOf[i]) };
@@ -179,7 +179,18 @@ function runsOf(grouped: Grouped, start: number, end: number): { shard: string; 
   return runs;
 }
 
-const NO_USER_UPDATE: readonly Document[] = [{ $set: { lastUse: "$$NOW" } }];
+/** Freezes a pipeline and everything in it (the shard then parses it once for all statements). */
+function frozenPipeline(stages: Document[]): readonly Document[] {
+  const freeze = (v: unknown): void => {
+    if (typeof v !== "object" || v === null) return;
+    for (const x of Object.values(v)) freeze(x);
+    Object.freeze(v);
+  };
+  freeze(stages);
+  return stages;
+}
+
+const NO_USER_UPDATE: readonly Document[] = frozenPipeline([{ $set: { lastUse: "$$NOW" } }]);
 const updateByUser = new Map<string, readonly Document[]>();
 
 /**
@@ -191,7 +202,7 @@ function updateFor(user: string | undefined): readonly Document[] {
   if (user === undefined) return NO_USER_UPDATE;
   let u = updateByUser.get(user);
   if (u === undefined) {
-    u = [{ $set: { lastUse: "$$NOW" } }, { $set: { user: { name: user } } }];
+    u = frozenPipeline([{ $set: { lastUse: "$$NOW" } }, { $set: { user: { name: user } } }]);
     updateByUser.set(user, u);
   }
   return u;
@@ -244,7 +255,7 @@ export class SessionsCollectionSharded implements SessionsCollection {
           const i = grouped.order[p];
           const key = keys[i];
           const user = withUser[i] === 1 ? uidEntryOfKey(key).user : undefined;
-          updates[p - run.from] = { q: { _id: idDocument(lsidFromKey(key)) }, u: updateFor(user), upsert: true };
+          updates[p - run.from] = { q: { _id: idOfKey(key) }, u: updateFor(user), upsert: true };
         }
         return {
           shard: run.shard,
@@ -276,7 +287,7 @@ export class SessionsCollectionSharded implements SessionsCollection {
       const sends = runsOf(grouped, start, end).map((run) => {
         const deletes: Document[] = [];
         for (let p = run.from; p < run.to; p++)
-          deletes.push({ q: { _id: idDocument(lsidFromKey(keys[grouped.order[p]])) }, limit: 1 });
+          deletes.push({ q: { _id: idOfKey(keys[grouped.order[p]]) }, limit: 1 });
         return {
           shard: run.shard,
           command: { delete: SESSIONS_COLLECTION, deletes, ordered: false, writeConcern: majorityWriteConcern(node) },
@@ -297,7 +308,7 @@ export class SessionsCollectionSharded implements SessionsCollection {
       const end = Math.min(keys.length, start + batchSize);
       const sends = runsOf(grouped, start, end).map((run) => {
         const ids: Document[] = [];
-        for (let p = run.from; p < run.to; p++) ids.push(idDocument(lsidFromKey(keys[grouped.order[p]])));
+        for (let p = run.from; p < run.to; p++) ids.push(idOfKey(keys[grouped.order[p]]));
         return {
           shard: run.shard,
           command: {

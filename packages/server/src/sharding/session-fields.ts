@@ -5,7 +5,10 @@ import { maxTimeMSOpOnlyFor } from "../node/operation-deadline.js";
 /**
  * The fields mongos forwards with every command it sends to a shard on behalf of a client: the
  * session (with its `uid` resolved, which shards accept from the internal user), the transaction
- * fields and the concerns.
+ * fields, the concerns and the client's `maxTimeMS`; when the operation has a deadline, also
+ * `maxTimeMSOpOnly` with the time it has left (the network interface adds it to every request of
+ * an operation with a deadline, `network_interface_tl.cpp`), which the shard uses when it is
+ * smaller than `maxTimeMS`.
  */
 export function forwardedFields(op: OperationContext): Document {
   const c = op.command;

@@ -107,11 +107,17 @@ interface PlannedWrite {
   readonly after: Doc | null;
 }
 
-/** How an `_id` equality or `$in` filter is answered through the `_id` index. */
+/**
+ * How an `_id` equality or `$in` filter is answered through the `_id` index: one `_id` (`id`,
+ * `hash`; the common case, kept allocation-light) or several (`ids`, `hashes`).
+ */
 interface IdLookup {
-  /** The distinct `_id` values selected, with their `bsonHash`es. */
-  readonly ids: readonly unknown[];
-  readonly hashes: readonly number[];
+  /** The distinct `_id` values selected (several), or undefined for the single `id`. */
+  readonly ids: readonly unknown[] | undefined;
+  readonly hashes: readonly number[] | undefined;
+  readonly id: unknown;
+  /** `bsonHash(id)`. */
+  readonly hash: number;
   /** True for `{_id: v}` / `{_id: {$eq: v}}`: an upsert's `_id` is then `v`. */
   readonly equality: boolean;
 }
@@ -122,7 +128,7 @@ function firstKey(o: Doc): string | undefined {
 }
 
 function single(id: unknown): IdLookup {
-  return { ids: [id], hashes: [bsonHash(id)], equality: true };
+  return { ids: undefined, hashes: undefined, id, hash: bsonHash(id), equality: true };
 }
 
 /**
@@ -153,7 +159,7 @@ function idLookup(filter: unknown): IdLookup | undefined {
         ids.push(x);
       }
     }
-    return { ids, hashes: ids.map(bsonHash), equality: false };
+    return { ids, hashes: ids.map(bsonHash), id: undefined, hash: 0, equality: false };
   }
   return undefined;
 }
@@ -292,14 +298,18 @@ export class Collection {
       const m: Matcher | undefined = onlyId(f) ? undefined : compileFilter(f);
       const out: Visible[] = [];
       const pending = this.#pending(ws);
-      for (let i = 0; i < lookup.ids.length; i++) {
+      const { ids, hashes } = lookup;
+      const n = ids === undefined ? 1 : ids.length;
+      for (let i = 0; i < n; i++) {
+        const id = ids === undefined ? lookup.id : ids[i];
+        const hash = hashes === undefined ? lookup.hash : hashes[i];
         let rec: DocRecord | undefined;
         let doc: Doc | undefined;
         if (pending === undefined) {
-          rec = this.#store.get(lookup.ids[i], lookup.hashes[i]);
+          rec = this.#store.get(id, hash);
           doc = rec?.doc;
         } else {
-          ({ rec, doc } = this.#visibleById(lookup.ids[i], ws, lookup.hashes[i]));
+          ({ rec, doc } = this.#visibleById(id, ws, hash));
         }
         if (doc !== undefined && (m === undefined || m(doc))) out.push({ rec, doc });
       }
@@ -556,8 +566,8 @@ export class Collection {
       const doc = this.#prepareInsert(applyUpdate(seed, parsed, { ...env, isInsert: true }));
       if (lookup !== undefined && lookup.equality && "_id" in seed && onlyId(filter as Doc)) {
         // The new _id is the filter's (an update cannot change it), which #select just missed.
-        this.#insertPrepared(doc, ws, lookup.hashes[0], {
-          rec: ws === undefined ? undefined : this.#store.get(doc._id, lookup.hashes[0]),
+        this.#insertPrepared(doc, ws, lookup.hash, {
+          rec: ws === undefined ? undefined : this.#store.get(doc._id, lookup.hash),
         });
       } else {
         this.#insertPrepared(doc, ws, bsonHash(doc._id));

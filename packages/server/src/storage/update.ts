@@ -152,7 +152,15 @@ function parsePipeline(pipeline: unknown[]): ParsedUpdate {
  * a replacement), 40 ConflictingUpdateOperators.
  */
 export function parseUpdate(update: unknown): ParsedUpdate {
-  if (Array.isArray(update)) return parsePipeline(update);
+  if (Array.isArray(update)) {
+    // A deep-frozen pipeline cannot change: it is parsed once (the session refresh sends the same
+    // frozen pipeline in every one of its statements).
+    const known = parsedFrozenPipelines.get(update);
+    if (known !== undefined) return known;
+    const parsed = parsePipeline(update);
+    if (isDeepFrozen(update)) parsedFrozenPipelines.set(update, parsed);
+    return parsed;
+  }
   if (!isPlainObject(update)) {
     throw new ServerError(ErrorCodes.FailedToParse, "Update argument must be either an object or an array");
   }
@@ -167,6 +175,18 @@ export function parseUpdate(update: unknown): ParsedUpdate {
     }
   }
   return { kind: "replacement", doc: update };
+}
+
+const parsedFrozenPipelines = new WeakMap<readonly unknown[], ParsedUpdate>();
+
+/** True if `v` and every plain object or array inside it are frozen. */
+function isDeepFrozen(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return true;
+  if (!Object.isFrozen(v)) return false;
+  if (Array.isArray(v)) return v.every(isDeepFrozen);
+  if (!isPlainObject(v)) return true;
+  for (const k in v) if (!isDeepFrozen(v[k])) return false;
+  return true;
 }
 
 /** Puts `_id` first, as MongoDB stores it. */
