@@ -71,12 +71,7 @@ export class FieldReader {
 
   /** A "safeBool": bool or number, read as truthiness. */
   flag(f: string): boolean | undefined {
-    const v = this.typed<unknown>(
-      f,
-      T_BOOL_INT_LONG_DOUBLE_DECIMAL,
-      "bool, int, long, double, decimal",
-      false,
-    );
+    const v = this.typed<unknown>(f, T_BOOL_INT_LONG_DOUBLE_DECIMAL, "bool, int, long, double, decimal", false);
     return v === undefined ? undefined : typeof v === "boolean" ? v : toNumber(v) !== 0;
   }
 
@@ -96,12 +91,7 @@ export class FieldReader {
   number(f: string): number;
   number(f: string, optional: "optional"): number | undefined;
   number(f: string, optional?: "optional"): number | undefined {
-    const v = this.typed<unknown>(
-      f,
-      T_INT_LONG_DOUBLE_DECIMAL,
-      "int, long, double, decimal",
-      optional === undefined,
-    );
+    const v = this.typed<unknown>(f, T_INT_LONG_DOUBLE_DECIMAL, "int, long, double, decimal", optional === undefined);
     return v === undefined ? undefined : toNumber(v);
   }
 

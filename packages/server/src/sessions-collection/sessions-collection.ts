@@ -286,8 +286,7 @@ export class SessionsCollectionSharded implements SessionsCollection {
       const end = Math.min(keys.length, start + batchSize);
       const sends = runsOf(grouped, start, end).map((run) => {
         const deletes: Document[] = [];
-        for (let p = run.from; p < run.to; p++)
-          deletes.push({ q: { _id: idOfKey(keys[grouped.order[p]]) }, limit: 1 });
+        for (let p = run.from; p < run.to; p++) deletes.push({ q: { _id: idOfKey(keys[grouped.order[p]]) }, limit: 1 });
         return {
           shard: run.shard,
           command: { delete: SESSIONS_COLLECTION, deletes, ordered: false, writeConcern: majorityWriteConcern(node) },
