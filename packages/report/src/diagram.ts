@@ -341,7 +341,8 @@ function markOf(e: AnyEvent, a: Analysis): Pick<Item, "k" | "g" | "x" | "c" | "s
         x:
           e.ok === false
             ? `reap failed (${str(e, "codeName") ?? "?"})`
-            : `reap: ${String(num(e, "reaped") ?? 0)} reaped`,
+            : `reap: ${String(num(e, "reaped") ?? 0)} reaped` +
+              ((num(e, "reapedFromMemory") ?? 0) > 0 ? `, ${String(num(e, "reapedFromMemory"))} from memory` : ""),
         c: COLORS.timer,
         sh: "dot",
       };

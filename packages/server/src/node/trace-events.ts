@@ -60,7 +60,15 @@ export type SessionTraceEvent =
       codeName?: string;
       error?: string;
     })
-  | (TraceBase & { type: "reap.end"; ok: boolean; reaped: number; skipped?: string; codeName?: string; error?: string })
+  | (TraceBase & {
+      type: "reap.end";
+      ok: boolean;
+      reaped: number;
+      reapedFromMemory?: number;
+      skipped?: string;
+      codeName?: string;
+      error?: string;
+    })
   | (TraceBase & { type: "ttl.expire"; ns: string; ids: unknown[] })
   | (TraceBase & { type: "sessionsCollection.create"; ns: string; shard: string });
 

@@ -23,7 +23,12 @@ import {
   type SessionsCollection,
 } from "../sessions-collection/index.js";
 import { LogicalSessionCacheStats } from "./logical-session-cache-stats.js";
-import { reapSessionsOlderThanMongod, reapSessionsOlderThanRouter, type ReapSessionsOlderThanFn } from "./reap.js";
+import {
+  reapSessionsOlderThanMongod,
+  reapSessionsOlderThanRouter,
+  type ReapOutcome,
+  type ReapSessionsOlderThanFn,
+} from "./reap.js";
 
 /**
  * What the cache needs from the node's cursor manager (`ServiceLiaison::getOpenCursorSessions`,
@@ -470,9 +475,9 @@ export class LogicalSessionCache {
       return;
     }
     const possiblyExpired = new Date(node.now() - node.params.TransactionRecordMinimumLifetimeMinutes * 60_000);
-    let reaped: number;
+    let outcome: ReapOutcome;
     try {
-      reaped = yield* this.#reapSessionsOlderThan(node, this.#sessionsColl, possiblyExpired);
+      outcome = yield* this.#reapSessionsOlderThan(node, this.#sessionsColl, possiblyExpired);
     } catch (e) {
       const err = toServerError(e);
       stats.lastTransactionReaperJobDurationMillis = Math.floor(node.now() - startedAt);
@@ -482,8 +487,8 @@ export class LogicalSessionCache {
     }
     stats.lastTransactionReaperJobDurationMillis = Math.floor(node.now() - startedAt);
     stats.lastTransactionReaperJobDurationUpdatedTimestamp = node.now();
-    stats.lastTransactionReaperJobEntriesCleanedUp = reaped;
+    stats.lastTransactionReaperJobEntriesCleanedUp = outcome.reaped;
     stats.lastTransactionReaperJobEntriesCleanedUpUpdatedTimestamp = node.now();
-    node.ctx.record({ type: "reap.end", ok: true, reaped });
+    node.ctx.record({ type: "reap.end", ok: true, reaped: outcome.reaped, reapedFromMemory: outcome.reapedFromMemory });
   }
 }

@@ -273,21 +273,33 @@ export class SessionCatalog {
   // ---- reaping ---------------------------------------------------------------------------------
 
   /**
-   * Removes entries not checked out since before `possiblyExpired`, unused, not waited for, not
-   * killed, and accepted by `canBeReaped` (the participant: no open transaction). Returns how many.
-   *
-   * @remarks `SessionCatalog::scanSessions` + reap in `MongoDSessionCatalog::reapSessionsOlderThan`
-   * (`canBeReaped`: no operation using or waiting for it, no kill pending, transaction not open).
+   * The keys of the entries last checked out before `possiblyExpired` (`findExpiredParentSessions`),
+   * in creation order. Child sessions share their parent's entry, so only parents are listed.
    */
-  reapSessionsOlderThan(possiblyExpired: number, canBeReaped: (s: Session) => boolean = () => true): number {
-    let n = 0;
-    for (const s of this.sessions()) {
-      if (s.lastCheckout >= possiblyExpired || s.inUse || s.waiters.length > 0 || s.killed) continue;
-      if (!canBeReaped(s)) continue;
-      this.#sessions.delete(s.key);
-      n++;
-    }
-    return n;
+  findExpiredParentSessions(possiblyExpired: number): string[] {
+    const out: string[] = [];
+    for (const s of this.#sessions.values()) if (s.lastCheckout < possiblyExpired) out.push(s.key);
+    return out;
+  }
+
+  /**
+   * Erases the entry of parent key `key` if it may be reaped now: `canBeReaped` accepts it (the
+   * transaction participant or router: no open transaction) and it is not checked out, nobody is
+   * waiting to check it out and no kill is pending. Returns whether it was erased (false: it is
+   * still in use; an absent entry counts as erased).
+   *
+   * @remarks `SessionCatalog::scanSessionsForReap` with `ObservableSession::_shouldBeReaped`
+   * (`src/mongo/db/session/session_catalog.cpp`): the worker function marks the session for reap
+   * (`markForReap`) when `canBeReaped()`, and a marked session is erased only if
+   * `!isCheckedOut && !_numWaitingToCheckOut && !_killed()`. A parent and its children are one
+   * entry here, so they are reaped together, as a parent is reaped only with all its children.
+   */
+  reapSession(key: string, canBeReaped: (s: Session) => boolean): boolean {
+    const s = this.#sessions.get(key);
+    if (s === undefined) return true;
+    if (!canBeReaped(s) || s.inUse || s.waiters.length > 0 || s.killed) return false;
+    this.#sessions.delete(key);
+    return true;
   }
 
   /** Drops one entry (its in-memory state is rebuilt from storage on next use). */

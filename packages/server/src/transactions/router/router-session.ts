@@ -14,27 +14,38 @@ import type { ServerNode } from "../../node/server-node.js";
 import { forwardedFields } from "../../sharding/session-fields.js";
 import { runOnShard, sendToShard } from "../../sharding/router.js";
 import { bsonKey } from "../../storage/bson-key.js";
+import type { LogicalSessionId } from "../../session/index.js";
+import { SessionDecoration } from "../../session-catalog/index.js";
 import { TransactionRouter, type TransactionAction } from "./transaction-router.js";
 
-const routersByNode = new WeakMap<ServerNode, Map<string, TransactionRouter>>();
+/**
+ * The transaction routers of a session-catalog entry, keyed by the full lsid (a child session has
+ * its own): `TransactionRouter` is a decoration of the `Session` in MongoDB, so reaping the entry
+ * (`RouterSessionCatalog::reapSessionsOlderThan`) forgets them.
+ */
+const routersOfSession = new SessionDecoration("transactionRouter", () => new Map<string, TransactionRouter>());
 const routerOfOp = new WeakMap<OperationContext, TransactionRouter>();
 
 /**
  * The transaction router of session `lsid` on mongos `node` (created on first use). Router state
- * is volatile: it lives with the node's incarnation.
+ * is volatile: it lives with the node's session-catalog entry.
  */
 export function routerSessionFor(node: ServerNode, lsid: Document): TransactionRouter {
-  let byKey = routersByNode.get(node);
-  if (byKey === undefined) routersByNode.set(node, (byKey = new Map<string, TransactionRouter>()));
+  const byKey = routersOfSession.get(node.sessionCatalog.getOrCreate(lsid as LogicalSessionId));
   const key = bsonKey(lsid);
   let router = byKey.get(key);
   if (router === undefined) byKey.set(key, (router = new TransactionRouter(lsid)));
   return router;
 }
 
-/** Every router session on `node`, in creation order (for `$currentOp` and tests). */
+/** Every router session on `node`, in session-catalog order (for `$currentOp` and tests). */
 export function routerSessionsOf(node: ServerNode): TransactionRouter[] {
-  return [...(routersByNode.get(node)?.values() ?? [])];
+  const out: TransactionRouter[] = [];
+  for (const s of node.sessionCatalog.sessions()) {
+    const byKey = routersOfSession.peek(s);
+    if (byKey !== undefined) out.push(...byKey.values());
+  }
+  return out;
 }
 
 /** The transaction router an operation runs in, if it is a transaction statement on mongos. */
