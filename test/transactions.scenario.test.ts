@@ -178,6 +178,31 @@ void describe("txnNumber rules on a shard (transaction_participant.cpp beginOrCo
     );
   });
 
+  void test("retrying at the number of a prepared transaction waits for it (no 267), then is IncompleteTransactionHistory (217)", async () => {
+    // The service entry point catches beginOrContinue's PreparedTransactionInProgress ("Retryable
+    // write that has been converted to a transaction is in prepare") and waits for onExitPrepare,
+    // as for a new number (checklist 63 and 65).
+    const { cluster, shard } = await shardCluster();
+    const s = lsid();
+    assertOk(await insertIn(shard, s, 1, [1], true));
+    const ts = assertOk(await prepare(shard, s, 1)).prepareTimestamp as Timestamp;
+    const retry = shard.send("test", { insert: "c", documents: [{ _id: 1 }], ...retryable(s, 1) });
+    await cluster.advance(5000);
+    assert.equal(retry.done, false, "waits behind the prepared transaction");
+    assertCode(
+      await shard.runCommand("test", { insert: "c", documents: [{ _id: 1 }], ...retryable(s, 1), maxTimeMS: 50 }),
+      "MaxTimeMSExpired",
+      50,
+    );
+    assertOk(await commit(shard, s, 1, { commitTimestamp: ts }));
+    assertCode(
+      await cluster.wait(retry),
+      "IncompleteTransactionHistory",
+      217,
+      "Cannot retry a retryable write that has been converted into a transaction",
+    );
+  });
+
   void test("txnNumber without autocommit on a command that is not a retryable write: 50768; count in a transaction: 263", async () => {
     const { shard } = await shardCluster();
     const s = lsid();

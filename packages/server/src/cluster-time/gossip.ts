@@ -9,7 +9,7 @@ import type { NodeContext, RequestOptions } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
 import type { OperationContext } from "../node/operation-context.js";
-import type { ClusterClock } from "./cluster-clock.js";
+import type { ClusterClock, ClusterTimeStore } from "./cluster-clock.js";
 
 /** The dummy signature (`hash`: 20 zero bytes, `keyId` 0): one frozen value shared by every reply. */
 const DUMMY_SIGNATURE: Document = Object.freeze({
@@ -119,15 +119,21 @@ export function appendClusterAndOperationTime(
 // ---- afterClusterTime ---------------------------------------------------------------------------
 
 /**
- * Refuses a `readConcern.afterClusterTime` (or `atClusterTime`) ahead of the node's cluster time.
+ * `readConcern.afterClusterTime` (or `atClusterTime`) on a mongod: refuses a time ahead of the
+ * node's cluster time; for a time beyond the node's last write, writes a no-op oplog entry first,
+ * so that the read happens — and its `operationTime` is — at or after the requested time.
  *
  * @remarks `waitForReadConcernImpl` (`read_concern_mongod.cpp`): InvalidOptions (72) "readConcern
  * afterClusterTime value must not be greater than the current clusterTime. Requested clusterTime:
- * <t>; current clusterTime: <c>". Otherwise the node would write a no-op and wait until it has
- * applied that time; a single-member replica set has always applied its own cluster time, so it
- * proceeds at once.
+ * <t>; current clusterTime: <c>". Otherwise `makeNoopWriteIfNeeded`: when the requested time is
+ * beyond the node's last applied optime, the primary writes a no-op (`appendOplogNote`), which
+ * ticks the cluster time (already at or past the requested one, so the no-op lands after it), and
+ * the read waits until that entry is applied — at once on a single-member replica set. A node's
+ * cluster time runs ahead of its last write whenever it gossips with busier nodes.
+ *
+ * @param oplog the node's last write (`lastWrite` advances with the no-op's tick)
  */
-export function checkReadConcernClusterTime(command: Document, clock: ClusterClock): void {
+export function checkReadConcernClusterTime(command: Document, clock: ClusterClock, oplog?: ClusterTimeStore): void {
   const rc = command.readConcern;
   if (!isDocument(rc)) return;
   for (const name of ["afterClusterTime", "atClusterTime"] as const) {
@@ -139,6 +145,8 @@ export function checkReadConcernClusterTime(command: Document, clock: ClusterClo
         ErrorCodes.InvalidOptions,
         `readConcern ${name} value must not be greater than the current clusterTime. Requested clusterTime: ${formatLogicalTime(target)}; current clusterTime: ${formatLogicalTime(current)}`,
       );
+    // The no-op write (`makeNoopWriteIfNeeded`): one oplog entry, after the requested time.
+    if (oplog !== undefined && oplog.lastWrite.lessThan(target)) clock.tick();
   }
 }
 

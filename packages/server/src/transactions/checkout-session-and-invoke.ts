@@ -87,7 +87,7 @@ function invokeWithSessionOptions(
   run: () => CommandResult,
 ): CommandResult {
   const mongod = isMongod(node.role);
-  if (mongod) checkReadConcernClusterTime(op.command, node.clusterTime);
+  if (mongod) checkReadConcernClusterTime(op.command, node.clusterTime, node.durable);
   if (op.txnNumber === undefined || op.lsid === undefined || SKIP_SESSION_CHECKOUT.has(def.name)) {
     const result = run();
     if (!mongod || !DDL_COMMANDS.has(def.name)) return result;
