@@ -733,5 +733,22 @@ void describe("server commands", () => {
     });
   });
 
-  void test.skip("sleep can be interrupted (killOp / killSessions): not available yet", () => {});
+  void test("a sleep is interrupted by killOp: Interrupted (11601) at once, not after its 60 s", async () => {
+    const cluster = await Cluster.start();
+    const conn = cluster.connect(cluster.shard(0));
+    const started = cluster.now().getTime();
+    const sleeping = conn.send("admin", { sleep: 1, secs: 60, lock: "none" });
+    await cluster.advance(1_000);
+    const current = await admin(conn, {
+      aggregate: 1,
+      pipeline: [{ $currentOp: { localOps: true } }, { $match: { "command.sleep": { $exists: true } } }],
+      cursor: {},
+    });
+    const rows = (current.cursor as Document).firstBatch as Document[];
+    assert.equal(rows.length, 1, "the sleep is a running operation");
+    assert.deepEqual(await admin(conn, { killOp: 1, op: rows[0].opid }), { info: "attempting to kill op", ok: 1 });
+    const reply = await cluster.wait(sleeping);
+    assertError(reply, 11601, "Interrupted");
+    assert.ok(cluster.now().getTime() - started < 10_000, "answered when killed, long before the 60 s");
+  });
 });

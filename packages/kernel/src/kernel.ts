@@ -72,6 +72,25 @@ type Envelope =
   | { readonly k: "res"; readonly id: number; readonly body: unknown; readonly closed?: boolean }
   | { readonly k: "msg"; readonly body: unknown };
 
+/**
+ * A timer in the queue; it is its own cancel handle. (Every queued event is a class instance, so
+ * the queue's comparisons see few shapes and read their times without boxing.)
+ */
+class TimerEvent implements QueuedEvent, TimerHandle {
+  cancelled = false;
+  constructor(
+    readonly time: number,
+    readonly seq: number,
+    private readonly fn: () => void,
+  ) {}
+  fire(): void {
+    this.fn();
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
+
 /** A message on the wire (a class, not a closure: this is the hottest allocation). */
 class Delivery<E extends TraceBase> implements QueuedEvent {
   cancelled = false;
@@ -164,9 +183,9 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
 
   /** Runs `fn` after `delayMs` of true time. */
   schedule(delayMs: Millis, fn: () => void): TimerHandle {
-    const event: QueuedEvent = { time: this.time + Math.max(0, delayMs), seq: this.seq++, cancelled: false, fire: fn };
+    const event = new TimerEvent(this.time + Math.max(0, delayMs), this.seq++, fn);
     this.queue.push(event);
-    return { cancel: () => (event.cancelled = true) };
+    return event;
   }
 
   /** Runs one event; false if none is left. */
@@ -366,7 +385,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       random: (purpose) => this.random.get(`${node.name}/${purpose}`),
       failpoints: node.failpoints,
       record: (event) => {
-        if (alive()) this.trace.record({ ...event, node: node.name } as unknown as TraceInit<E | KernelTraceEvent>);
+        if (alive()) this.trace.recordOn(node.name, event);
       },
     };
     node.context = ctx;
@@ -393,26 +412,40 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       return future;
     }
     const timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const timer: QueuedEvent = {
-      time: this.time + timeout,
-      seq: this.seq++,
-      cancelled: false,
-      fire: () => {
-        if (!alive() || !node.pending.delete(id)) return;
-        future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
-      },
-    };
+    const timer = new TimerEvent(this.time + timeout, this.seq++, () => {
+      if (!alive() || !node.pending.delete(id)) return;
+      future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
+    });
     this.queue.push(timer);
     node.pending.set(id, { future, to, timer });
     this.transmit(node, to, { k: "req", id, body }, label, options.tracePayload ?? body);
     return future;
   }
 
+  /** Per request label id: the reply's label (`<label>:reply`) and its id, made once. */
+  private readonly replyLabels: ({ readonly label: string; readonly id: number } | undefined)[] = [];
+
+  private replyLabelOf(labelId: number, label: string): { readonly label: string; readonly id: number } {
+    let r = this.replyLabels[labelId];
+    if (r === undefined) {
+      const reply = `${label}:reply`;
+      this.replyLabels[labelId] = r = { label: reply, id: this.trace.intern(reply) };
+    }
+    return r;
+  }
+
   /** Puts a message on the wire: partition and drop checks, latency, duplication, reordering. */
-  private transmit(from: SimNode<E>, to: string, envelope: Envelope, label: string, tracePayload?: unknown): void {
+  private transmit(
+    from: SimNode<E>,
+    to: string,
+    envelope: Envelope,
+    label: string,
+    tracePayload?: unknown,
+    knownLabelId?: number,
+  ): void {
     const msgId = ++this.msgIds;
     const target = this.nodes.get(to);
-    const labelId = this.labelId(label);
+    const labelId = knownLabelId ?? this.labelId(label);
     const toId = target?.traceId ?? this.trace.intern(to);
     this.trace.recordMessage(
       0,
@@ -484,11 +517,14 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
           if (replied || !target.up || target.incarnation !== d.incarnation || sender === undefined) return;
           replied = true;
           const closed = body === CLOSE_CONNECTION;
+          const replyLabel = this.replyLabelOf(d.labelId, label);
           this.transmit(
             target,
             from,
             { k: "res", id: envelope.id, body: closed ? undefined : body, closed },
-            `${label}:reply`,
+            replyLabel.label,
+            undefined,
+            replyLabel.id,
           );
         });
         return;

@@ -116,6 +116,17 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
   }
 
   /**
+   * `record` for an event of `node` whose `init` lacks the node: one object instead of two (the
+   * fields come out in the same order as `record({...init, node})`).
+   */
+  recordOn(node: string, init: Omit<TraceInit<E>, "node">): E {
+    const event = { time: this.clock(), seq: this.entries.length, ...init, node } as unknown as E;
+    this.entries.push(event);
+    if (this.listening) this.emit(event);
+    return event;
+  }
+
+  /**
    * Appends a `net.send` (kind 0) or `net.deliver` (kind 1) event in compact form; node, peer and
    * label are ids from `intern`.
    */
@@ -196,10 +207,19 @@ export class Trace<E extends TraceBase = KernelTraceEvent> {
     const node = this.strings[c.node[j]];
     const peer = this.strings[c.peer[j]];
     const label = this.strings[c.label[j]];
-    const base = { time: c.time[j], seq, node };
+    const time = c.time[j];
     const event = (c.kind[j] === 0
-      ? { ...base, type: "net.send", to: peer, msgId: c.msgId[j], label, payload: c.payload[j] }
-      : { ...base, type: "net.deliver", from: peer, msgId: c.msgId[j], label, sentAt: c.sentAt[j] }) as unknown as E;
+      ? { time, seq, node, type: "net.send", to: peer, msgId: c.msgId[j], label, payload: c.payload[j] }
+      : {
+          time,
+          seq,
+          node,
+          type: "net.deliver",
+          from: peer,
+          msgId: c.msgId[j],
+          label,
+          sentAt: c.sentAt[j],
+        }) as unknown as E;
     this.entries[seq] = event;
     return event;
   }

@@ -34,8 +34,16 @@ export interface CommandDefinition {
 
 /** True if a command result is a task (a generator) rather than a reply document. */
 export function isTask(result: CommandResult): result is Task<Document> {
-  return (
-    typeof (result as { next?: unknown }).next === "function" &&
-    typeof (result as { throw?: unknown }).throw === "function"
-  );
+  // A prototype check, not `typeof result.next`: looking up a missing `next` on reply documents
+  // of every shape was a measurable cost of every command.
+  return Object.prototype.isPrototypeOf.call(GENERATOR_PROTOTYPE, result);
 }
+
+/** `%GeneratorPrototype%`, which every generator object inherits from. */
+const GENERATOR_PROTOTYPE: object = Object.getPrototypeOf(
+  Object.getPrototypeOf(
+    (function* () {
+      /* empty */
+    })(),
+  ) as object,
+) as object;

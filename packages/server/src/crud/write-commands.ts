@@ -147,9 +147,10 @@ export function applyUpdateStatement(
   r.strict(UPDATE_OP_ENTRY_FIELDS);
   const coll = catalogOf(node).collection(ns);
   const res = coll.update(q, s.u, { upsert, multi, now: new Date(node.now()) }, op.writeSet);
-  if (res.upsertedId !== undefined) {
+  const upsertedId = res.upsertedId; // a copy per read
+  if (upsertedId !== undefined) {
     out.n += 1;
-    out.upserted.push({ index, _id: res.upsertedId });
+    out.upserted.push({ index, _id: upsertedId });
   } else {
     out.n += res.matched;
     out.nModified += res.modified;

@@ -25,16 +25,13 @@ export interface FailCommandEffect {
  * `failInternalCommands: true`; only on `namespace` if given), fail it with `errorCode`, close the
  * connection, block it, or add a `writeConcernError`. Returns undefined when it does not apply.
  */
-export function evaluateFailCommand(
-  op: OperationContext,
-  node: ServerNode,
-  namespace: string | undefined,
-): FailCommandEffect | undefined {
+export function evaluateFailCommand(op: OperationContext, node: ServerNode): FailCommandEffect | undefined {
+  if (!node.ctx.failpoints.isOn("failCommand")) return undefined; // the common case, cheaply
   const data = node.ctx.failpoints.check("failCommand", (d) => {
     const names = d.failCommands;
     if (!Array.isArray(names) || !names.includes(op.commandName)) return false;
     if (op.request.internal === true && d.failInternalCommands !== true) return false;
-    if (typeof d.namespace === "string" && d.namespace !== namespace) return false;
+    if (typeof d.namespace === "string" && d.namespace !== namespaceOf(op)) return false;
     return true;
   });
   if (data === undefined) return undefined;

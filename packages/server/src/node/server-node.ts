@@ -8,7 +8,7 @@ import {
   type Process,
   type Task,
 } from "@sessionsim/kernel";
-import { CloseConnection, evaluateFailCommand, namespaceOf } from "../failpoints/fail-command.js";
+import { CloseConnection, evaluateFailCommand } from "../failpoints/fail-command.js";
 import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/index.js";
 import { commandsFor } from "../commands/index.js";
 import { isTask, type CommandDefinition, type CommandResult } from "../commands/command.js";
@@ -47,6 +47,23 @@ export type ServerStatusSection = () => Document;
 
 /** Characters MongoDB refuses in database names (`DatabaseName::validDBName`). */
 const INVALID_DB_CHARS = /[/\\. "$*<>:|?\0]/;
+
+/** Database names already found valid (a few per run; bounded against fuzzed names). */
+const validDbNames = new Set<string>();
+
+function isValidDbName(db: unknown): db is string {
+  if (typeof db !== "string") return false;
+  if (validDbNames.has(db)) return true;
+  if (db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db)) return false;
+  if (validDbNames.size < 1024) validDbNames.add(db);
+  return true;
+}
+
+/** The first field name of a command document (its command name), without listing every key. */
+function firstFieldName(command: Document): string {
+  for (const k in command) return k;
+  return "";
+}
 
 /**
  * A MongoDB process (mongod or mongos) as a simulated node: it handles one message at a time,
@@ -125,23 +142,30 @@ export class ServerNode implements Process {
   // ---- request handling ------------------------------------------------------------------------
 
   onRequest(from: string, body: unknown, reply: (body: unknown) => void): void {
-    const request = body as CommandRequest;
-    const command = isDocument(request?.command) ? request.command : {};
-    const commandName = Object.keys(command)[0] ?? "";
-    const op = new OperationContext(this.nextOpId++, { ...request, command }, commandName, from, this.now());
+    const raw = body as CommandRequest | undefined;
+    // A malformed request gets an empty command (answered as an unknown command), never a throw.
+    const request = (isDocument(raw?.command) ? raw : { ...raw, command: {} }) as CommandRequest;
+    const commandName = firstFieldName(request.command);
+    const op = new OperationContext(this.nextOpId++, request, commandName, from, this.now());
     this.ops.set(op.opId, op);
     const finish = (doc: Document): void => {
       this.ops.delete(op.opId);
       const final = this.finishReply(op, doc);
-      this.ctx.record({
-        type: "cmd.reply",
-        opId: op.opId,
-        command: commandName,
-        db: typeof request?.db === "string" ? request.db : formatBson(request?.db),
-        client: from,
-        ok: final.ok === 1,
-        ...(final.ok === 1 ? {} : { codeName: String(final.codeName), errmsg: String(final.errmsg) }),
-      });
+      const db = typeof request.db === "string" ? request.db : formatBson(request.db);
+      this.ctx.record(
+        final.ok === 1
+          ? { type: "cmd.reply", opId: op.opId, command: commandName, db, client: from, ok: true }
+          : {
+              type: "cmd.reply",
+              opId: op.opId,
+              command: commandName,
+              db,
+              client: from,
+              ok: false,
+              codeName: String(final.codeName),
+              errmsg: String(final.errmsg),
+            },
+      );
       reply(final);
     };
     const fail = (e: unknown): void => {
@@ -162,7 +186,7 @@ export class ServerNode implements Process {
   /** Validation and dispatch common to every command (`ServiceEntryPointCommon::execCommand`). */
   private runCommand(op: OperationContext): Document | ReturnType<CommandDefinition["run"]> {
     const db = op.request.db;
-    if (typeof db !== "string" || db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db))
+    if (!isValidDbName(db))
       throw new ServerError(
         ErrorCodes.InvalidNamespace,
         `Invalid database name: '${typeof db === "string" ? db : formatBson(db)}'`,
@@ -180,7 +204,7 @@ export class ServerNode implements Process {
     );
     checkCommandAuth(op.authz, def.name, db, op.command, { isMongos: this.role === NodeRoles.mongos });
     initializeOperationSessionInfo(op, def, this);
-    const effect = evaluateFailCommand(op, this, namespaceOf(op));
+    const effect = evaluateFailCommand(op, this);
     const run = (): CommandResult =>
       effect === undefined
         ? def.run(op, this)
