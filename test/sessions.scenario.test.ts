@@ -371,6 +371,63 @@ void describe("$listLocalSessions and $listSessions (manual: $listLocalSessions,
       "InvalidNamespace",
     );
   });
+
+  void test("not inside $facet (40600); $listSessions works in a $unionWith on config.system.sessions, $listLocalSessions does not (73)", async () => {
+    // document_source_facet.cpp / Pipeline::validateFacetPipeline: "<stage> is not allowed to be
+    // used within a $facet stage" (FacetRequirement::kNotAllowed of both stages); reference §4.3:
+    // $listSessions is allowed in $lookup and $unionWith.
+    const cluster = await Cluster.start({ seed: 40, parameters: { disableLogicalSessionCacheRefresh: true } });
+    for (const node of [cluster.mongos(), cluster.shard(0)]) {
+      const conn = cluster.connect(node);
+      for (const [db, target, stage] of [
+        ["admin", 1, { $listLocalSessions: {} }],
+        ["config", "system.sessions", { $listSessions: { allUsers: true } }],
+      ] as const) {
+        const reply = await conn.runCommand(db, {
+          aggregate: target,
+          pipeline: [{ $facet: { sessions: [{ $match: {} }, stage] } }],
+          cursor: {},
+        });
+        const name = Object.keys(stage)[0];
+        assertError(reply, 40600, "Location40600");
+        assert.equal(reply.errmsg, `${name} is not allowed to be used within a $facet stage`, `on ${node}`);
+      }
+      const inUnion = await conn.runCommand("config", {
+        aggregate: "system.sessions",
+        pipeline: [{ $unionWith: { coll: "system.sessions", pipeline: [{ $listLocalSessions: {} }] } }],
+        cursor: {},
+      });
+      // Its {aggregate: 1} check fails first (jstests/aggregation/sources/unionWith/unionWith_invalid_usage.js).
+      assertError(inUnion, 73, "InvalidNamespace");
+      assert.equal(
+        inUnion.errmsg,
+        "$listLocalSessions must be run against the database with {aggregate: 1}, not a collection",
+      );
+    }
+    const mongos = cluster.connect(cluster.mongos());
+    assertOk(await admin(mongos, START));
+    assertOk(await admin(mongos, REFRESH));
+    const stored = batch(
+      await mongos.runCommand("config", {
+        aggregate: "system.sessions",
+        pipeline: [
+          { $match: { _id: null } },
+          { $unionWith: { coll: "system.sessions", pipeline: [{ $listSessions: { allUsers: true } }] } },
+        ],
+        cursor: {},
+      }),
+    );
+    assert.equal(stored.length, 1, "the $unionWith lists the stored session");
+    assertError(
+      await mongos.runCommand("test", {
+        aggregate: "c",
+        pipeline: [{ $unionWith: { coll: "d", pipeline: [{ $listSessions: {} }] } }],
+        cursor: {},
+      }),
+      73,
+      "InvalidNamespace",
+    );
+  });
 });
 
 // ---- refresh statistics -----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import {
 } from "./bson-types.js";
 import { MISSING, pathValues } from "./field-path.js";
 import { parseSort, sortDocs } from "./sort.js";
+import { $graphLookup, $lookup, $unionWith } from "./foreign-stages.js";
 
 type Values = readonly unknown[];
 type Test = (vals: Values) => boolean;
@@ -308,20 +309,29 @@ function $project(coll: Iterator, spec: unknown, options: Options): Iterator {
   });
 }
 
-/** BSON-aware pipeline stages. */
+/** BSON-aware pipeline stages, and the stages that read other collections (`foreign-stages.ts`). */
 const pipelineOverrides = {
   $project,
   $sort,
   $group,
   $addFields: addFieldsStage("$addFields"),
   $set: addFieldsStage("$set"),
+  $lookup,
+  $graphLookup,
+  $unionWith,
 };
+
+/**
+ * mingo's stages without those sessionsim does not model: `$out` and `$merge` (writes to another
+ * collection) — refused as unrecognized stages — and `$sample`, which draws from `Math.random`.
+ */
+const { $out: _out, $merge: _merge, $sample: _sample, ...modelledPipeline } = mingoPipeline;
 
 /** mingo's operators with the BSON-aware replacements above. */
 export const BSON_CONTEXT: Context = Context.init({
   accumulator: { ...mingoAccumulators, ...accumulatorOverrides },
   expression: { ...mingoExpressions, ...expressionOverrides },
-  pipeline: { ...mingoPipeline, ...pipelineOverrides },
+  pipeline: { ...modelledPipeline, ...pipelineOverrides },
   projection: { ...mingoProjection },
   query: { ...mingoQuery, ...queryOverrides },
   window: { ...mingoWindow },
