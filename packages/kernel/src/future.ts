@@ -8,7 +8,9 @@ export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly o
 
 export class Future<T> {
   private result: Settled<T> | undefined;
-  private callbacks: ((result: Settled<T>) => void)[] | undefined;
+  // Most futures get one callback: it is kept in a field, and only further ones in an array.
+  private first: ((result: Settled<T>) => void) | undefined;
+  private more: ((result: Settled<T>) => void)[] | undefined;
 
   static resolved<T>(value: T): Future<T> {
     const f = new Future<T>();
@@ -70,7 +72,8 @@ export class Future<T> {
   /** Runs `callback` when settled (immediately, if it already is). */
   onSettle(callback: (result: Settled<T>) => void): void {
     if (this.result !== undefined) callback(this.result);
-    else (this.callbacks ??= []).push(callback);
+    else if (this.first === undefined) this.first = callback;
+    else (this.more ??= []).push(callback);
   }
 
   map<U>(fn: (value: T) => U): Future<U> {
@@ -89,9 +92,12 @@ export class Future<T> {
   private settle(result: Settled<T>): void {
     if (this.result !== undefined) return;
     this.result = result;
-    const callbacks = this.callbacks;
-    this.callbacks = undefined;
-    if (callbacks !== undefined) for (const cb of callbacks) cb(result);
+    const first = this.first;
+    const more = this.more;
+    this.first = undefined;
+    this.more = undefined;
+    if (first !== undefined) first(result);
+    if (more !== undefined) for (const cb of more) cb(result);
   }
 }
 
@@ -114,6 +120,14 @@ export function* wait<T>(future: Awaitable<T>): Generator<Awaitable<unknown>, T,
  */
 export function spawn<T>(task: Task<T>): Future<T> {
   const done = new Future<T>();
+  // One resume callback for the task's whole life (a task waits on one future at a time): it
+  // either hands a result settled during registration back to the loop, or resumes the task.
+  let registering = false;
+  let sync: Settled<unknown> | undefined;
+  const resume = (r: Settled<unknown>): void => {
+    if (registering) sync = r;
+    else step(r);
+  };
   const step = (input: Settled<unknown> | undefined): void => {
     // Loop while yielded futures are already settled, so long chains don't grow the stack.
     for (;;) {
@@ -131,13 +145,10 @@ export function spawn<T>(task: Task<T>): Future<T> {
         done.resolve(next.value);
         return;
       }
-      let sync: Settled<unknown> | undefined;
-      let isSync = true;
-      next.value.onSettle((r) => {
-        if (isSync) sync = r;
-        else step(r);
-      });
-      isSync = false;
+      sync = undefined;
+      registering = true;
+      next.value.onSettle(resume);
+      registering = false;
       if (sync === undefined) return;
       input = sync;
     }

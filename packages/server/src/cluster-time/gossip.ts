@@ -163,13 +163,14 @@ export function withClusterTimeGossip<C extends Pick<NodeContext, "request">>(ct
     if (isDocument(body) && isDocument(body.command)) {
       out = { ...body, command: { ...body.command, $clusterTime: signedClusterTime(clock().current()) } };
     }
-    return ctx.request(to, out, options).map((reply) => {
-      if (isDocument(reply)) {
-        const t = clusterTimeOf(reply.$clusterTime);
-        if (t !== undefined) clock().advanceTo(t);
-      }
-      return reply;
+    // Registered first, so the clock advances before whoever waits for the reply resumes.
+    const future = ctx.request(to, out, options);
+    future.onSettle((r) => {
+      if (!r.ok || !isDocument(r.value)) return;
+      const t = clusterTimeOf(r.value.$clusterTime);
+      if (t !== undefined) clock().advanceTo(t);
     });
+    return future;
   };
   return Object.freeze({ ...ctx, request });
 }

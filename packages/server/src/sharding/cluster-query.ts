@@ -55,6 +55,9 @@ export function* gatherFromShards(
   const db = ns.slice(0, ns.indexOf("."));
   const coll = ns.slice(ns.indexOf(".") + 1);
   const shards = targetShardsForQuery(node, ns, filter);
+  // One targeted shard (the common case) needs no fan-out.
+  if (shards.length === 1)
+    return yield* readAll((command) => sendToShard(node, op, shards[0], db, command), coll, filter);
   const perShard = yield* wait(
     Future.all(
       shards.map((shard) => spawn(readAll((command) => sendToShard(node, op, shard, db, command), coll, filter))),

@@ -20,7 +20,11 @@ export function* runOnShard(
 ): Task<Document> {
   const target = node.shared.sharding.primaryNodeOf(shardId);
   if (target === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${shardId} not found`);
-  const commandName = Object.keys(request.command)[0] ?? "command";
+  let commandName = "command";
+  for (const k in request.command) {
+    commandName = k;
+    break;
+  }
   const reply = yield* wait(
     node.ctx.request(target, request, {
       label: commandName,
@@ -41,11 +45,14 @@ const TRACE_BATCH_LIMIT = 20;
  */
 function traceSummary(request: CommandRequest): CommandRequest | undefined {
   let summary: Document | undefined;
-  for (const [field, value] of Object.entries(request.command))
+  const command = request.command;
+  for (const field in command) {
+    const value = command[field];
     if (Array.isArray(value) && value.length > TRACE_BATCH_LIMIT) {
       summary ??= { ...request.command };
       summary[field] = [...(value as unknown[]).slice(0, 3), `... ${value.length - 3} more`];
     }
+  }
   return summary === undefined ? undefined : { ...request, command: summary };
 }
 

@@ -2,6 +2,18 @@ import type { Document } from "../idl/bson-types.js";
 import type { OperationContext } from "../node/operation-context.js";
 import { maxTimeMSOpOnlyFor } from "../node/operation-deadline.js";
 
+/** The client's command fields mongos passes on unchanged. */
+const FORWARDED_COMMAND_FIELDS: readonly string[] = [
+  "txnNumber",
+  "autocommit",
+  "startTransaction",
+  "readConcern",
+  "writeConcern",
+  "maxTimeMS",
+  "stmtId",
+  "stmtIds",
+];
+
 /**
  * The fields mongos forwards with every command it sends to a shard on behalf of a client: the
  * session (with its `uid` resolved, which shards accept from the internal user), the transaction
@@ -14,17 +26,7 @@ export function forwardedFields(op: OperationContext): Document {
   const c = op.command;
   const out: Document = {};
   if (op.lsid !== undefined) out.lsid = op.lsid;
-  for (const f of [
-    "txnNumber",
-    "autocommit",
-    "startTransaction",
-    "readConcern",
-    "writeConcern",
-    "maxTimeMS",
-    "stmtId",
-    "stmtIds",
-  ])
-    if (c[f] !== undefined) out[f] = c[f];
+  for (const f of FORWARDED_COMMAND_FIELDS) if (c[f] !== undefined) out[f] = c[f];
   const opOnly = maxTimeMSOpOnlyFor(op);
   if (opOnly !== undefined) out.maxTimeMSOpOnly = opOnly;
   return out;
