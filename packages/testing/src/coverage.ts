@@ -42,6 +42,62 @@ export type ProbeKill = "kill-pending" | "no-kill";
  */
 export type CoverageKey = `${ProbeRole}/${ProbeSessionState}/${ProbeTxnState}/${ProbeKill}`;
 
+/**
+ * The values of each dimension of a {@link CoverageKey}, in key order (role, session, txn, kill).
+ *
+ * @example
+ * COVERAGE_DIMENSIONS.map((d) => d.name); // ["role", "session", "txn", "kill"]
+ */
+export const COVERAGE_DIMENSIONS: readonly { readonly name: string; readonly values: readonly string[] }[] =
+  Object.freeze([
+    { name: "role", values: ["mongos", "shard", "config"] satisfies ProbeRole[] },
+    { name: "session", values: ["new", "active", "ending", "refreshed"] satisfies ProbeSessionState[] },
+    {
+      name: "txn",
+      values: ["none", "inProgress", "prepared", "committed", "aborted", "retryable"] satisfies ProbeTxnState[],
+    },
+    { name: "kill", values: ["kill-pending", "no-kill"] satisfies ProbeKill[] },
+  ]);
+
+/**
+ * Checks a coverage pattern: four parts `role/session/txn/kill`, each a known value of its
+ * dimension or `*`. Throws an Error naming the bad part and the values it may take.
+ *
+ * @example
+ * checkCoveragePattern("shard/*\/prepared/kill-pending"); // fine
+ * checkCoveragePattern("bogus/x"); // throws
+ */
+export function checkCoveragePattern(pattern: string): void {
+  const parts = pattern.split("/");
+  const shape = COVERAGE_DIMENSIONS.map((d) => d.name).join("/");
+  if (parts.length !== COVERAGE_DIMENSIONS.length)
+    throw new Error(
+      `coverage state ${JSON.stringify(pattern)} must have ${COVERAGE_DIMENSIONS.length} parts ${shape} (each a value or *), e.g. shard/*/prepared/kill-pending`,
+    );
+  parts.forEach((part, i) => {
+    const d = COVERAGE_DIMENSIONS[i];
+    if (part !== "*" && !d.values.includes(part))
+      throw new Error(
+        `coverage state ${JSON.stringify(pattern)}: unknown ${d.name} ${JSON.stringify(part)}; ${d.name} is one of ${d.values.join(", ")} or *`,
+      );
+  });
+}
+
+/**
+ * Raised (as `StandardCheckResult.error`) when a suite asked to fail on missing coverage and
+ * required states were never reached.
+ *
+ * @example
+ * const r = await checkStandard({ seed: 1, coverage, failOnMissingCoverage: true });
+ * if (r.error instanceof MissingCoverageError) console.log(r.error.missing);
+ */
+export class MissingCoverageError extends Error {
+  constructor(readonly missing: readonly string[]) {
+    super(`required coverage states never reached: ${missing.join(", ")}`);
+    this.name = "MissingCoverageError";
+  }
+}
+
 const txnProbe = (s: TxnState | undefined): ProbeTxnState => {
   switch (s) {
     case undefined:
@@ -87,10 +143,19 @@ export class CoverageTracker {
   private readonly required: string[] = [];
   runs = 0;
 
-  /** Declares combinations that must be reached at least once (`*` matches any part). */
+  /**
+   * Declares combinations that must be reached at least once (`*` matches any part). Throws on a
+   * pattern that names no state (wrong number of parts, unknown value: see {@link COVERAGE_DIMENSIONS}).
+   */
   require(...patterns: string[]): this {
-    this.required.push(...patterns);
+    for (const p of patterns) checkCoveragePattern(p);
+    for (const p of patterns) if (!this.required.includes(p)) this.required.push(p);
     return this;
+  }
+
+  /** The required patterns, in the order declared. */
+  requirements(): readonly string[] {
+    return [...this.required];
   }
 
   /** Adds one run's probes. */

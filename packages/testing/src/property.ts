@@ -13,7 +13,7 @@ import {
 import { PropertyViolation, SimSystem } from "./model/system.js";
 import { formatReproduction, type Reproduction } from "./replay.js";
 import { clusterOptions } from "./arbitraries/cluster.js";
-import type { CoverageTracker } from "./coverage.js";
+import { MissingCoverageError, type CoverageTracker } from "./coverage.js";
 
 /**
  * Settings of the standard property (the one `sessionsim explore` sweeps).
@@ -45,6 +45,12 @@ export interface StandardPropertyOptions {
   readonly invariants?: readonly Invariant[];
   /** Where to record coverage (default: none). */
   readonly coverage?: CoverageTracker;
+  /**
+   * With `coverage`: `checkStandard` fails (error {@link MissingCoverageError}) when the runs pass
+   * but some of the tracker's required states (`coverage.require(...)`) were never reached.
+   * Default false: missing states are only reported by `coverage.missing()` / `format()`.
+   */
+  readonly failOnMissingCoverage?: boolean;
   /** Compute each run's trace hash (always on with `determinismCheck`). */
   readonly hash?: boolean;
   /** Receives the reference model's changes, line by line (for debugging a disagreement). */
@@ -333,7 +339,12 @@ export async function checkStandard(
     ...(o.path === undefined ? {} : { path: o.path }),
     ...(o.endOnFailure === true ? { endOnFailure: true } : {}),
   });
-  if (!details.failed) return { failed: false, runs: details.numRuns, seed: o.seed };
+  if (!details.failed) {
+    const missing = o.failOnMissingCoverage === true ? (o.coverage?.missing() ?? []) : [];
+    if (missing.length > 0)
+      return { failed: true, runs: details.numRuns, seed: o.seed, error: new MissingCoverageError(missing) };
+    return { failed: false, runs: details.numRuns, seed: o.seed };
+  }
   const [c] = details.counterexample ?? [];
   const replayPath = c === undefined ? undefined : replayPathOf(c.commands);
   const repro: Reproduction = {
@@ -344,6 +355,8 @@ export async function checkStandard(
     shards: d.shards,
     mongos: d.mongos,
     ...(o.auth === undefined ? {} : { auth: o.auth }),
+    ...(o.exactCommands === true ? { exactCommands: true } : {}),
+    ...(o.determinismCheck === true ? { determinism: true } : {}),
     ...(replayPath === undefined ? {} : { replayPath }),
   };
   const err = details.errorInstance;

@@ -1,5 +1,6 @@
 import type fc from "fast-check";
 import { FAULT_LEVELS, type FaultLevel } from "./model/commands.js";
+import type { StandardPropertyOptions } from "./property.js";
 
 /**
  * Everything needed to rerun one case of the standard property exactly.
@@ -18,6 +19,10 @@ export interface Reproduction {
   readonly shards: number;
   readonly mongos: number;
   readonly auth?: boolean;
+  /** The case had exactly `commands` commands (`exactCommands`): another arbitrary, another path. */
+  readonly exactCommands?: boolean;
+  /** The case was run twice and its trace hashes compared (`determinismCheck`). */
+  readonly determinism?: boolean;
   /** fast-check's `replayPath` hint of the commands arbitrary. */
   readonly replayPath?: string;
 }
@@ -39,6 +44,8 @@ export function formatReproduction(r: Reproduction): string {
     `mongos=${r.mongos}`,
   ];
   if (r.auth !== undefined) parts.push(`auth=${r.auth}`);
+  if (r.exactCommands === true) parts.push("exact=true");
+  if (r.determinism === true) parts.push("determinism=true");
   if (r.replayPath !== undefined && r.replayPath !== "") parts.push(`replay=${r.replayPath}`);
   return `sessionsim replay '${parts.join(";")}'`;
 }
@@ -58,8 +65,10 @@ export function parseReproduction(text: string): Reproduction {
     if (i <= 0) continue;
     fields.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
   }
-  const seed = Number(fields.get("seed"));
-  if (!Number.isInteger(seed)) throw new Error(`reproduction without a valid seed: ${text}`);
+  const seedText = fields.get("seed") ?? "";
+  const seed = Number(seedText);
+  if (!/^-?\d+$/.test(seedText) || !Number.isSafeInteger(seed))
+    throw new Error(`reproduction without a valid seed: ${text}`);
   const faults = (fields.get("faults") ?? "all") as FaultLevel;
   if (!FAULT_LEVELS.includes(faults))
     throw new Error(`unknown fault level ${faults}; use one of ${FAULT_LEVELS.join(", ")}`);
@@ -70,17 +79,58 @@ export function parseReproduction(text: string): Reproduction {
     if (!Number.isInteger(n) || n < 0) throw new Error(`bad ${k}=${v} in reproduction`);
     return n;
   };
-  const auth = fields.get("auth");
+  const flag = (k: string): boolean | undefined => {
+    const v = fields.get(k);
+    if (v === undefined) return undefined;
+    if (v !== "true" && v !== "false") throw new Error(`bad ${k}=${v} in reproduction (true or false)`);
+    return v === "true";
+  };
+  const auth = flag("auth");
+  const exactCommands = flag("exact");
+  const determinism = flag("determinism");
   const replayPath = fields.get("replay");
+  const path = fields.get("path") ?? "0";
+  if (!/^\d+(:\d+)*$/.test(path)) throw new Error(`bad path=${path} in reproduction (numbers separated by colons)`);
   return {
     seed,
-    path: fields.get("path") ?? "0",
+    path,
     faults,
     commands: num("cmds", 100),
     shards: num("shards", 2),
     mongos: num("mongos", 2),
-    ...(auth === undefined ? {} : { auth: auth === "true" }),
+    ...(auth === undefined ? {} : { auth }),
+    ...(exactCommands === true ? { exactCommands } : {}),
+    ...(determinism === true ? { determinism } : {}),
     ...(replayPath === undefined ? {} : { replayPath }),
+  };
+}
+
+/**
+ * The `checkStandard` options that rerun a reproduction's case exactly (one run, from its seed and
+ * path, with the arbitrary it was generated with).
+ *
+ * @example
+ * const r = await checkStandard({ ...reproductionOptions(parseReproduction(line)), onResult: (_c, x) => print(x) });
+ */
+export function reproductionOptions(r: Reproduction): StandardPropertyOptions & {
+  readonly seed: number;
+  readonly path: string;
+  readonly numRuns: 1;
+  readonly endOnFailure: true;
+} {
+  return {
+    seed: r.seed,
+    path: r.path,
+    numRuns: 1,
+    endOnFailure: true,
+    faults: r.faults,
+    commands: r.commands,
+    shards: r.shards,
+    mongos: r.mongos,
+    ...(r.auth === undefined ? {} : { auth: r.auth }),
+    ...(r.exactCommands === true ? { exactCommands: true } : {}),
+    ...(r.determinism === true ? { determinismCheck: true } : {}),
+    ...(r.replayPath === undefined ? {} : { replayPath: r.replayPath }),
   };
 }
 
