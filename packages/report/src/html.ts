@@ -30,6 +30,29 @@ export interface ReportOptions {
   readonly name?: string;
   /** At most this many "why" explanations (default 400). */
   readonly maxExplanations?: number;
+  /**
+   * Broken invariants to show at the top of the page (e.g. a replayed property failure): each with
+   * the events that led to it, highlighted in the diagram when the page opens or the violation is
+   * clicked.
+   */
+  readonly violations?: readonly ReportViolation[];
+}
+
+/**
+ * A broken invariant as the report shows it. Structurally what `@sessionsim/testing` reports
+ * (`Violation`), so its violations can be passed as they are.
+ *
+ * @example
+ * buildReport(trace, { violations: [{ invariant: "no-cursor-survives-kill", message: "…", events: [open, kill] }] });
+ */
+export interface ReportViolation {
+  /** The invariant's name, e.g. `no-cursor-survives-kill`. */
+  readonly invariant: string;
+  /** `safety` or `liveness`. */
+  readonly kind?: string;
+  readonly message: string;
+  /** The trace events that led to it (anything carrying their `seq`), in trace order. */
+  readonly events: readonly { readonly seq: number }[];
 }
 
 /** Everything a report is made of, computed once (for the page and the SVG files). */
@@ -103,6 +126,50 @@ function pageWhy(x: Explanation, itemOf: (seq: number) => number | undefined): P
     subject: item(x.subject),
     causes: [...new Set(x.causes.map(item))],
   };
+}
+
+/**
+ * A violation as the page's explanations are: the event that broke the invariant (the last of its
+ * events) is the subject, the events before it are the causes.
+ */
+function pageViolation(v: ReportViolation, i: number, parts: ReportParts): PageWhy {
+  const seqs = [...new Set(v.events.map((e) => e.seq))].sort((x, y) => x - y);
+  const items = seqs.map((seq) => parts.itemOfSeq(seq)).filter((x): x is number => x !== undefined);
+  const links: ({ text: string } | { item: number; label: string })[] = [{ text: "The events that led to it: " }];
+  seqs.forEach((seq, k) => {
+    const item = parts.itemOfSeq(seq);
+    const e = parts.analysis.event(seq) as { time?: number; node?: string; type?: string } | undefined;
+    const label = `${e?.time === undefined ? `#${seq}` : formatTime(e.time)} ${e?.node ?? ""} ${e?.type ?? ""}`.trim();
+    if (k > 0) links.push({ text: ", " });
+    links.push(item === undefined ? { text: label } : { item, label });
+  });
+  links.push({ text: "." });
+  return {
+    id: `violation-${i + 1}`,
+    kind: "violation",
+    q: `✗ ${v.invariant}${v.kind === undefined ? "" : ` (${v.kind})`} violated`,
+    a: [[{ text: v.message }], ...(seqs.length === 0 ? [] : [links])],
+    subject: items.length === 0 ? 0 : items[items.length - 1],
+    causes: items.slice(0, -1),
+  };
+}
+
+function violationsHtml(violations: readonly PageWhy[]): string {
+  if (violations.length === 0) return "";
+  const cards = violations
+    .map(
+      (w) =>
+        `<div class="why-card violation"><a href="#" class="why q" data-why="${esc(w.id)}">${esc(w.q)}</a>` +
+        w.a
+          .map(
+            (s) =>
+              `<p>${s.map((p) => ("text" in p ? esc(p.text) : `<a href="#" class="ref" data-item="${p.item}">${esc(p.label)}</a>`)).join("")}</p>`,
+          )
+          .join("") +
+        `</div>`,
+    )
+    .join("");
+  return `<section id="violations"><h2>Violated invariants <span class="count">${violations.length}</span></h2><p class="intro">The run broke ${violations.length === 1 ? "this invariant" : "these invariants"}. The diagram opens on the first one: the event that broke it in blue, the events that led to it in orange. Click a violation to highlight its events again, or a time to go to that event.</p>${cards}</section>`;
 }
 
 function whysHtml(whys: readonly PageWhy[]): string {
@@ -256,6 +323,7 @@ export function buildReport(trace: readonly EventLike[], options: ReportOptions 
 export function buildReportFromParts(parts: ReportParts, options: ReportOptions = {}): string {
   const { analysis: a, model } = parts;
   const whys = parts.whys.map((x) => pageWhy(x, parts.itemOfSeq));
+  const violations = (options.violations ?? []).map((v, i) => pageViolation(v, i, parts));
   const data: PageData = {
     model,
     ev: model.items.map((it) => toPlain(a.event(it.s))),
@@ -270,7 +338,8 @@ export function buildReportFromParts(parts: ReportParts, options: ReportOptions 
         ...(peerMsg === undefined ? {} : { peer: peerMsg }),
       };
     }),
-    whys,
+    whys: [...violations, ...whys],
+    ...(violations.length === 0 ? {} : { open: violations[0].id }),
   };
   const title = options.title ?? "sessionsim run";
   const duration = a.end - a.start;
@@ -302,9 +371,10 @@ export function buildReportFromParts(parts: ReportParts, options: ReportOptions 
   ${options.teaches === undefined ? "" : `<p class="teaches">${esc(options.teaches)}</p>`}
   ${options.source === undefined ? "" : `<p class="source">Source: <span>${esc(options.source)}</span></p>`}
   <p class="meta">${meta.join(" · ")}</p>
-  <nav><a href="#diagram">Message diagram</a><a href="#why">Why?</a><a href="#sessions">Sessions</a><a href="#timelines">Timelines</a></nav>
+  <nav>${violations.length === 0 ? "" : `<a href="#violations" class="bad">Violated invariants</a>`}<a href="#diagram">Message diagram</a><a href="#why">Why?</a><a href="#sessions">Sessions</a><a href="#timelines">Timelines</a></nav>
 </header>
 <noscript><p class="warn-box">The diagram needs JavaScript; the explanations, the sessions table and the timelines below work without it.</p></noscript>
+${violationsHtml(violations)}
 <section id="diagram">
   <div class="toolbar">
     <span class="group"><button id="zoom-out" title="zoom out">−</button><button id="zoom-in" title="zoom in">+</button></span>

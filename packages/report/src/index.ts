@@ -4,7 +4,14 @@
  * explanations, sessions table, per-node timelines) and its pictures as SVG/PNG files.
  */
 export { formatTimeline, formatTime, type TimelineOptions } from "./timeline.js";
-export { buildReport, buildReportFromParts, reportParts, type ReportOptions, type ReportParts } from "./html.js";
+export {
+  buildReport,
+  buildReportFromParts,
+  reportParts,
+  type ReportOptions,
+  type ReportParts,
+  type ReportViolation,
+} from "./html.js";
 export { writeReport, reportPictures, svgToPng, type WriteReportOptions, type Picture } from "./files.js";
 export {
   computeSeries,

@@ -9,6 +9,11 @@ export interface TimelineOptions {
   readonly internal?: boolean;
   /** Colour function for emphasis (e.g. picocolors); identity by default. */
   readonly paint?: Partial<Record<"time" | "node" | "fault" | "error" | "note" | "dim", (s: string) => string>>;
+  /**
+   * Trace `seq`s to mark with `✗` (e.g. the events that led to a violated invariant); a marked
+   * event the timeline would leave out gets a line of its own.
+   */
+  readonly mark?: ReadonlySet<number>;
 }
 
 /** Virtual time as `+HH:MM:SS.mmm` since the simulation epoch. */
@@ -30,11 +35,21 @@ const id = (s: string): string => s;
 export function formatTimeline(events: readonly TraceEvent[], options: TimelineOptions = {}): string[] {
   const p = { time: id, node: id, fault: id, error: id, note: id, dim: id, ...options.paint };
   const lines: string[] = [];
+  let marked = false;
   const line = (time: number, text: string): void => {
-    lines.push(`${p.time(formatTime(time))}  ${text}`);
+    lines.push(`${p.time(formatTime(time))}${marked ? ` ${p.error("✗")} ` : "  "}${text}`);
   };
   const isClient = (n: string): boolean => n.startsWith("client");
   for (const e of events) {
+    marked = options.mark?.has(e.seq) === true;
+    const before = lines.length;
+    if (marked) {
+      // Shown whatever the filters say: it is what the reader is looking for.
+      const shown = { ...options, internal: true, timers: true, mark: undefined };
+      lines.push(...formatTimeline([e], shown).map((l) => l.replace(/^(\S+) {2}/, `$1 ${p.error("✗")} `)));
+      if (lines.length === before) line(e.time, p.error(`${e.node.padEnd(9)} ${describeOther(e)}`));
+      continue;
+    }
     switch (e.type) {
       case "net.deliver": {
         if (options.internal === false && !isClient(e.from) && !isClient(e.node)) break;
@@ -137,4 +152,13 @@ export function formatTimeline(events: readonly TraceEvent[], options: TimelineO
     }
   }
   return lines;
+}
+
+/** A line for an event the timeline has no wording for: its type and its identifying fields. */
+function describeOther(e: TraceEvent): string {
+  const r = e as unknown as Record<string, unknown>;
+  const fields = ["label", "command", "cursorId", "lsid", "to", "reason"]
+    .filter((k) => r[k] !== undefined && (typeof r[k] !== "object" || typeof r[k] === "bigint"))
+    .map((k) => `${k}=${String(r[k]).slice(0, 40)}`);
+  return [e.type, ...fields].join(" ");
 }

@@ -38,6 +38,8 @@ export interface PageData {
   /** Per message: the server's `cmd.reply` for it and its request/reply message. */
   readonly mi: readonly { readonly outcome?: unknown; readonly peer?: number }[];
   readonly whys: readonly PageWhy[];
+  /** The explanation (e.g. a violated invariant) to show when the page opens. */
+  readonly open?: string;
 }
 
 /** Starts the page (see the module comment). */
@@ -399,6 +401,6 @@ export function startReportPage(data: PageData): void {
     if (next !== undefined) selectItem(next);
   });
   relayout();
-  const start = new URLSearchParams(location.hash.slice(1)).get("why");
+  const start = new URLSearchParams(location.hash.slice(1)).get("why") ?? data.open ?? null;
   if (start !== null) showWhy(start);
 }

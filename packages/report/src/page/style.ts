@@ -66,6 +66,9 @@ details summary { cursor: pointer; color: var(--muted); font-size: 12.5px; margi
 .why-card { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--cause); border-radius: 6px; padding: 8px 12px; margin: 8px 0; max-width: 1100px; }
 .why-card .q { font-weight: 600; text-decoration: none; display: block; margin-bottom: 2px; }
 .why-card p { margin: 4px 0; }
+.why-card.violation { border-left-color: #c53030; background: #fff5f5; }
+.why-card.violation .q { color: #c53030; }
+nav a.bad { color: #c53030; font-weight: 600; }
 a.ref { text-decoration: none; border-bottom: 1px dotted var(--accent); font-family: "DejaVu Sans Mono", Menlo, monospace; font-size: 12px; white-space: nowrap; }
 .table-wrap { overflow: auto; max-height: 70vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 table.sessions { border-collapse: collapse; font-size: 12.5px; min-width: 100%; }
