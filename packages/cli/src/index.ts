@@ -9,6 +9,7 @@ export {
   mergeResults,
   summarize,
   shardRange,
+  withRequirements,
   parseShard,
   type ExploreResult,
   type ExploreSettings,

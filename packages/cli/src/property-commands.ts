@@ -6,30 +6,34 @@ import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import pc from "picocolors";
-import {
-  CaseFailure,
-  checkStandard,
-  describeFailure,
-  FAULT_LEVELS,
-  parseReproduction,
-  runFuzz,
-  type CaseResult,
-  type FaultLevel,
-} from "@sessionsim/testing";
-import { formatTimeline } from "@sessionsim/report";
+import { CoverageTracker, FAULT_LEVELS, runFuzz, type FaultLevel } from "@sessionsim/testing";
 import { explore } from "./explore/explore.js";
-import { mergeResults, parseShard, type ExploreResult, type SeedResult } from "./explore/results.js";
+import { mergeResults, parseShard, withRequirements, type ExploreResult, type SeedResult } from "./explore/results.js";
+import { addReportOptions } from "./report-output.js";
+import { replay, type ReplayFlags } from "./replay.js";
+import { parseChoice, parseIntOption, UsageError } from "./usage.js";
 
-function faultLevel(s: string): FaultLevel {
-  if (!(FAULT_LEVELS as readonly string[]).includes(s))
-    throw new Error(`--faults must be one of ${FAULT_LEVELS.join(", ")}`);
-  return s as FaultLevel;
-}
+const faultLevel = (s: string): FaultLevel => parseChoice("--faults", s, FAULT_LEVELS);
+const int = parseIntOption;
 
-function int(name: string, s: string, min = 0): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${s})`);
-  return n;
+/** Reads one `explore --json` result file; unreadable or foreign files are usage errors. */
+function readResult(file: string): ExploreResult {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not JSON (merge takes the files of explore --json or --out)`);
+  }
+  const o = r as Partial<ExploreResult> | null;
+  if (o === null || typeof o !== "object" || !Array.isArray(o.ranges) || typeof o.settings !== "object")
+    throw new UsageError(`${file} is not an explore result (merge takes the files of explore --json or --out)`);
+  return o as ExploreResult;
 }
 
 function printFailure(r: SeedResult, out: (s: string) => void): void {
@@ -57,6 +61,11 @@ export function registerPropertyCommands(program: Command): void {
     .option("--determinism", "run every case twice and compare trace hashes")
     .option("--exact-commands", "exactly --commands commands per run (as the benchmarks do) instead of up to that many")
     .option("--shard <i/n>", "run only shard i (0-based) of n of the seed range")
+    .option(
+      "--require <state>",
+      "a coverage state role/session/txn/kill (* for any part) some seed must reach, else the sweep fails; repeatable (e.g. shard/*/prepared/kill-pending)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--json", "print the results as JSON on stdout")
     .option("--out <file>", "also write the JSON results to a file")
     .action(
@@ -72,34 +81,45 @@ export function registerPropertyCommands(program: Command): void {
         determinism?: boolean;
         exactCommands?: boolean;
         shard?: string;
+        require?: string[];
         json?: boolean;
         out?: string;
       }) => {
+        try {
+          new CoverageTracker().require(...(opts.require ?? []));
+        } catch (e) {
+          throw new UsageError(`--require: ${e instanceof Error ? e.message : String(e)}`);
+        }
         const settings = {
           faults: faultLevel(opts.faults),
           commands: int("--commands", opts.commands, 1),
           shards: int("--shards", opts.shards),
           mongos: int("--mongos", opts.mongos, 1),
-          ...(opts.auth === undefined ? {} : { auth: opts.auth === "on" || opts.auth === "true" }),
+          ...(opts.auth === undefined ? {} : { auth: parseChoice("--auth", opts.auth, ["on", "off"]) === "on" }),
           determinism: opts.determinism === true,
           ...(opts.exactCommands === true ? { exactCommands: true } : {}),
         };
+        const runs = int("--runs", opts.runs, 1);
+        const seed = int("--seed", opts.seed);
+        const workers = int("--workers", opts.workers);
+        const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
         const log = opts.json === true ? (s: string) => console.error(s) : (s: string) => console.log(s);
-        const result = await explore({
+        const explored = await explore({
           settings,
-          runs: int("--runs", opts.runs, 1),
-          seed: int("--seed", opts.seed),
-          workers: int("--workers", opts.workers),
-          ...(opts.shard === undefined ? {} : { shard: parseShard(opts.shard) }),
+          runs,
+          seed,
+          workers,
+          ...(shard === undefined ? {} : { shard }),
           progress: process.stderr.isTTY,
           onSeed: (r) => {
             if (r.failed) printFailure(r, log);
           },
         });
+        const result = withRequirements(explored, opts.require ?? []);
         if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(result, null, 2) + "\n");
         if (opts.json === true) console.log(JSON.stringify(result, null, 2));
         else printSummary(result, log);
-        if (result.failed > 0) process.exitCode = 1;
+        if (result.failed > 0 || (result.missing ?? []).length > 0) process.exitCode = 1;
       },
     );
 
@@ -108,60 +128,35 @@ export function registerPropertyCommands(program: Command): void {
     .description("combine the JSON results of several explore runs (e.g. --shard 0/4 … 3/4) deterministically")
     .option("--out <file>", "write the merged JSON here instead of stdout")
     .action((files: string[], opts: { out?: string }) => {
-      const merged = mergeResults(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as ExploreResult));
+      const twice = files.find((f, i) => files.indexOf(f) !== i);
+      if (twice !== undefined) throw new UsageError(`${twice} is given twice`);
+      const results = files.map(readResult);
+      let merged: ExploreResult;
+      try {
+        merged = mergeResults(results);
+      } catch (e) {
+        throw new UsageError(`cannot merge ${files.join(", ")}: ${e instanceof Error ? e.message : String(e)}`);
+      }
       const text = JSON.stringify(merged, null, 2) + "\n";
       if (opts.out !== undefined) {
         writeFileSync(opts.out, text);
         printSummary(merged, (s) => console.error(s));
       } else process.stdout.write(text);
-      if (merged.failed > 0) process.exitCode = 1;
+      if (merged.failed > 0 || (merged.missing ?? []).length > 0) process.exitCode = 1;
     });
 
-  program
-    .command("replay <reproduction>")
-    .description("rerun one case from its reproduction line; print its scenario, timeline and violated invariants")
-    .option("--internal", "include messages between cluster nodes in the timeline")
-    .option("--timers", "include timer firings in the timeline")
-    .option("--report <file>", "also write the HTML report of the run")
-    .action(async (text: string, opts: { internal?: boolean; timers?: boolean; report?: string }) => {
-      const repro = parseReproduction(text);
-      let last: CaseResult | undefined;
-      const r = await checkStandard({
-        seed: repro.seed,
-        path: repro.path,
-        numRuns: 1,
-        endOnFailure: true,
-        faults: repro.faults,
-        commands: repro.commands,
-        shards: repro.shards,
-        mongos: repro.mongos,
-        ...(repro.auth === undefined ? {} : { auth: repro.auth }),
-        ...(repro.replayPath === undefined ? {} : { replayPath: repro.replayPath }),
-        onResult: (_c, result) => (last = result),
-      });
-      console.log(pc.bold(`replay seed=${repro.seed} path=${repro.path} faults=${repro.faults}`));
-      if (last === undefined) {
-        console.log(r.failed ? pc.red(`the case failed before running: ${String(r.error)}`) : "no case ran");
-        process.exitCode = r.failed ? 1 : 0;
-        return;
-      }
-      console.log(pc.bold("\nScenario"));
-      for (const l of last.log) console.log(`  ${l}`);
-      console.log(pc.bold("\nTimeline"));
-      const lines = formatTimeline(last.trace, {
-        internal: opts.internal === true,
-        timers: opts.timers === true,
-        paint: { time: pc.dim, fault: pc.yellow, error: pc.red, note: pc.cyan, dim: pc.dim },
-      });
-      for (const l of lines) console.log(l);
-      if (r.failed) {
-        const err = r.error;
-        console.log(pc.bold(pc.red("\nViolated")));
-        console.log(err instanceof CaseFailure ? describeFailure(err.result) || err.message : String(err));
-        process.exitCode = 1;
-      } else console.log(pc.green("\nno invariant violated"));
-      if (opts.report !== undefined) await writeHtmlReport(opts.report, last, repro.seed);
-    });
+  addReportOptions(
+    program
+      .command("replay <reproduction>")
+      .description(
+        "rerun one case from its reproduction line; print its scenario, timeline and violated invariants (and write its report with --report/--svg/--png)",
+      )
+      .option("--internal", "include messages between cluster nodes in the timeline")
+      .option("--timers", "include timer firings in the timeline"),
+  ).action(async (text: string, opts: ReplayFlags) => {
+    const r = await replay(text, opts);
+    if (r.failed) process.exitCode = 1;
+  });
 
   program
     .command("fuzz")
@@ -217,16 +212,11 @@ function printSummary(r: ExploreResult, out: (s: string) => void): void {
     `${r.runs} seeds (${ranges}), faults=${r.settings.faults}: ${r.passed} passed, ${r.failed} failed; ${Object.keys(r.coverage).length} coverage combinations reached`,
   );
   for (const f of r.failures) if (f.reproduction !== undefined) out(`  ${f.reproduction}`);
-}
-
-/** Writes the HTML report if the report package provides `buildReport`; says so if not. */
-async function writeHtmlReport(file: string, r: CaseResult, seed: number): Promise<void> {
-  const report = (await import("@sessionsim/report")) as Record<string, unknown>;
-  const build = report.buildReport as ((trace: unknown, options: Record<string, unknown>) => string) | undefined;
-  if (typeof build !== "function") {
-    console.error(pc.yellow("--report: this build of @sessionsim/report has no buildReport; skipped"));
-    return;
-  }
-  writeFileSync(file, build(r.trace, { title: `sessionsim replay (seed ${seed})`, seed }));
-  console.log(`report written to ${file}`);
+  if (r.missing !== undefined && r.missing.length > 0)
+    out(
+      pc.red(
+        `✗ required coverage never reached by any seed: ${r.missing.join(", ")} (required: ${(r.required ?? []).join(", ")})`,
+      ),
+    );
+  else if (r.required !== undefined) out(pc.green(`every required coverage state reached: ${r.required.join(", ")}`));
 }

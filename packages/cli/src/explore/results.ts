@@ -1,4 +1,5 @@
-import type { FaultLevel } from "@sessionsim/testing";
+import { CoverageTracker, type FaultLevel } from "@sessionsim/testing";
+import { UsageError } from "../usage.js";
 
 /**
  * The standard property's settings a sweep ran with (must match to merge results).
@@ -60,6 +61,28 @@ export interface ExploreResult {
   readonly coverage: Readonly<Record<string, number>>;
   /** Sum of per-seed wall times. */
   readonly wallMs: number;
+  /** Coverage states the sweep required (`--require`, sorted), if any. */
+  readonly required?: readonly string[];
+  /** The required states no seed reached (with `required`; the sweep fails if any). */
+  readonly missing?: readonly string[];
+}
+
+/**
+ * The result with coverage requirements: `required` (sorted, deduplicated) and the `missing` ones
+ * (never reached over the result's coverage). No requirements: the result as it is.
+ *
+ * @example
+ * const r = withRequirements(await explore(o), ["shard/*\/prepared/kill-pending"]);
+ * if ((r.missing ?? []).length > 0) process.exitCode = 1;
+ */
+export function withRequirements(result: ExploreResult, required: readonly string[]): ExploreResult {
+  const { required: _r, missing: _m, ...rest } = result;
+  if (required.length === 0) return rest;
+  const tracker = new CoverageTracker();
+  tracker.merge({ counts: result.coverage });
+  const sorted = [...new Set(required)].sort();
+  tracker.require(...sorted);
+  return { ...rest, required: sorted, missing: tracker.missing() };
 }
 
 /**
@@ -88,10 +111,10 @@ export function shardRange(
  */
 export function parseShard(text: string): { i: number; n: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (m === null) throw new Error(`--shard takes i/n, e.g. 0/4 (got ${text})`);
+  if (m === null) throw new UsageError(`--shard takes i/n, e.g. 0/4 (got ${text})`);
   const i = Number(m[1]);
   const n = Number(m[2]);
-  if (n < 1 || i >= n) throw new Error(`--shard ${text}: need 0 <= i < n (shards are numbered from 0)`);
+  if (n < 1 || i >= n) throw new UsageError(`--shard ${text}: need 0 <= i < n (shards are numbered from 0)`);
   return { i, n };
 }
 
@@ -131,8 +154,10 @@ export function summarize(
 
 /**
  * Merges sweep results deterministically: the same set of inputs in any order gives the same
- * output (ranges and failures sorted by seed, coverage summed with sorted keys). Refuses inputs
- * run with different settings or with overlapping seed ranges.
+ * output (ranges sorted and adjacent ones joined, failures sorted by seed, coverage summed with
+ * sorted keys, coverage requirements judged on the sum) — exactly the result of one unsharded
+ * sweep over the same seeds, wall time apart. Refuses inputs run with different settings or with
+ * overlapping seed ranges.
  *
  * @example
  * const all = mergeResults(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as ExploreResult));
@@ -147,18 +172,28 @@ export function mergeResults(results: readonly ExploreResult[]): ExploreResult {
     if (key(r.settings) !== key(settings))
       throw new Error(`cannot merge results of different settings: ${key(settings)} vs ${key(r.settings)}`);
   }
-  const ranges = results
+  const sorted = results
     .flatMap((r) => r.ranges)
     .map((r) => [r[0], r[1]] as [number, number])
     .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (let i = 1; i < ranges.length; i++)
-    if (ranges[i][0] < ranges[i - 1][1])
-      throw new Error(`seed ranges overlap: [${ranges[i - 1].join(", ")}) and [${ranges[i].join(", ")})`);
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i][0] < sorted[i - 1][1])
+      throw new Error(`seed ranges overlap: [${sorted[i - 1].join(", ")}) and [${sorted[i].join(", ")})`);
+  // Adjacent ranges join ([100, 110) and [110, 120) are [100, 120)), as the unsharded sweep has them.
+  // Empty parts (a shard of fewer seeds than shards) add nothing.
+  const nonEmpty = sorted.some(([a, b]) => a < b);
+  const ranges: [number, number][] = [];
+  for (const r of sorted) {
+    if (nonEmpty && r[0] === r[1]) continue;
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && r[0] === last[1]) last[1] = r[1];
+    else ranges.push(r);
+  }
   const coverage = new Map<string, number>();
   for (const r of results) for (const [k, n] of Object.entries(r.coverage)) coverage.set(k, (coverage.get(k) ?? 0) + n);
   const failures = results.flatMap((r) => r.failures).sort((a, b) => a.seed - b.seed);
   const runs = results.reduce((a, r) => a + r.runs, 0);
-  return {
+  const merged: ExploreResult = {
     version: 1,
     settings,
     ranges,
@@ -169,4 +204,9 @@ export function mergeResults(results: readonly ExploreResult[]): ExploreResult {
     coverage: sortedCounts(coverage),
     wallMs: results.reduce((a, r) => a + r.wallMs, 0),
   };
+  // Requirements are judged on the merged coverage: a state one shard missed another may reach.
+  return withRequirements(
+    merged,
+    results.flatMap((r) => r.required ?? []),
+  );
 }

@@ -12,6 +12,7 @@ export const authOwnershipScenario: Scenario = {
     "A session's identity is (id, uid) where uid is the SHA-256 of \"user@db\": the same id used by another user is another session. Listing other users' sessions needs the listSessions privilege; killing them needs killAnySession.",
   source:
     "https://www.mongodb.com/docs/manual/reference/server-sessions/ ; src/mongo/db/session/logical_session_id_helpers.cpp",
+  requires: { auth: true },
   cluster: {
     auth: true,
     users: [

@@ -9,6 +9,7 @@ export const coordinatorFailoverScenario: Scenario = {
   teaches:
     "The coordinator writes its participant list to config.transaction_coordinators before sending prepare. After a crash it resumes from that document: with no decision yet it sends prepare again, decides, and finishes; prepared participants wait for it.",
   source: "src/mongo/db/s/transaction_coordinator_service.cpp (onStepUp / recovery); src/mongo/db/s/README.md",
+  requires: { shards: 2 },
   async run(cluster) {
     const router = cluster.connect(cluster.mongos());
     await twoShardCollection(router, cluster.shardName(1));

@@ -23,6 +23,7 @@ export const demoScenario: Scenario = {
     "Sessions live in each node's memory until that node's refresh syncs them to config.system.sessions; the kill commands abort unprepared transactions but ignore prepared ones; a crash loses in-memory state only.",
   source:
     "https://www.mongodb.com/docs/manual/reference/command/killAllSessions/ ; src/mongo/db/session/logical_session_cache_impl.cpp ; src/mongo/db/session/kill_sessions_local.cpp",
+  requires: { shards: 2 },
   async run(cluster) {
     const router = cluster.connect(cluster.mongos());
     const hello = await router.runCommand("admin", { hello: 1 });

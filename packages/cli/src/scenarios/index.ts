@@ -28,4 +28,4 @@ export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
 
-export type { Scenario } from "./scenario.js";
+export type { Scenario, ScenarioRequirements } from "./scenario.js";

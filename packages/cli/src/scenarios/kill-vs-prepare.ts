@@ -32,6 +32,7 @@ export const killVsPrepareScenario: Scenario = {
     'The kill commands abort unprepared transactions but ignore sessions whose transaction is prepared — a cross-shard transaction whose commit coordinator has completed "sendingPrepare". Only the coordinator\'s decision can end it.',
   source:
     "https://www.mongodb.com/docs/manual/reference/command/killAllSessions/ ; src/mongo/db/session/kill_sessions_local.cpp (killSessionsAbortUnpreparedTransactions)",
+  requires: { shards: 2 },
   async run(cluster) {
     const router = cluster.connect(cluster.mongos());
     await twoShardCollection(router, cluster.shardName(1));

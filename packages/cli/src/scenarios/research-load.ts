@@ -25,6 +25,7 @@ export const researchLoadScenario: Scenario = {
   teaches:
     "How refresh intervals, timeouts and faults shape config.system.sessions traffic, expiry and visibility; run it with `sessionsim sweep`.",
   source: "reference §2.5–2.7, §3.7, §5.8",
+  requires: { shards: 2, mongos: 2 },
   cluster: { shards: 2, mongos: 2 },
   async run(cluster) {
     const rng = cluster.simulation.random.get("scenario/research-load");

@@ -10,5 +10,18 @@ export interface Scenario {
   readonly source: string;
   /** Cluster options the story needs (the command line may override them). */
   readonly cluster?: ClusterOptions;
+  /**
+   * What the story needs of the cluster, checked against the command line's options: at least
+   * `shards` shards and `mongos` routers (default 1 each), access control on or off (`auth`;
+   * default: either — with it on, the story's clients authenticate as a root user).
+   */
+  readonly requires?: ScenarioRequirements;
   run(cluster: Cluster): Promise<void>;
+}
+
+/** See {@link Scenario.requires}. */
+export interface ScenarioRequirements {
+  readonly shards?: number;
+  readonly mongos?: number;
+  readonly auth?: boolean;
 }

@@ -12,6 +12,7 @@ export const sessionSyncScenario: Scenario = {
     "startSession records the session only in the receiving node's in-memory cache; each node upserts its cache into config.system.sessions on its own refresh timer (logicalSessionRefreshMillis, 5 minutes).",
   source:
     "https://www.mongodb.com/docs/manual/reference/operator/aggregation/listLocalSessions/ ; src/mongo/db/session/logical_session_cache_impl.cpp (_refresh)",
+  requires: { mongos: 2 },
   cluster: { shards: 2, mongos: 2 },
   async run(cluster) {
     const m0 = cluster.connect(cluster.mongos(0));

@@ -1,3 +1,5 @@
+import { UsageError } from "../usage.js";
+
 /** One cell of a sweep: a parameter value and a seed. */
 export interface SweepCell {
   readonly param: string;
@@ -8,7 +10,7 @@ export interface SweepCell {
 /** Parses `name=v1,v2,...` (numbers or booleans) as `--param` takes it. */
 export function parseParam(spec: string): { name: string; values: (number | boolean)[] } {
   const eq = spec.indexOf("=");
-  if (eq <= 0) throw new Error(`--param must look like name=v1,v2,... (got ${spec})`);
+  if (eq <= 0) throw new UsageError(`--param must look like name=v1,v2,... (got ${spec})`);
   const name = spec.slice(0, eq);
   const values = spec
     .slice(eq + 1)
@@ -17,7 +19,7 @@ export function parseParam(spec: string): { name: string; values: (number | bool
     .filter((v) => v.length > 0)
     .map((v) => (v === "true" ? true : v === "false" ? false : Number(v)));
   if (values.length === 0 || values.some((v) => typeof v === "number" && !Number.isFinite(v)))
-    throw new Error(`--param ${name}: values must be numbers or booleans`);
+    throw new UsageError(`--param ${name}: values must be numbers or booleans`);
   return { name, values };
 }
 

@@ -6,6 +6,8 @@ import { grid, parseParam, type SweepCell } from "./grid.js";
 import { METRICS, findMetric, type Metric } from "./metrics.js";
 import { metricChart } from "./chart.js";
 import type { CellResult } from "./run-cell.js";
+import { findScenario, SCENARIOS } from "../scenarios/index.js";
+import { checkParameters, UsageError } from "../usage.js";
 
 /** Options of `sessionsim sweep`. */
 export interface SweepOptions {
@@ -63,9 +65,14 @@ async function runPool(
 function csv(param: string, metrics: readonly Metric[], results: readonly CellResult[]): string {
   const header = [param, "seed", ...metrics.map((m) => m.name), "traceHash"].join(",");
   const rows = results.map((r) =>
-    [String(r.value), String(r.seed), ...metrics.map((m) => String(r.metrics[m.name])), r.traceHash].join(","),
+    [String(r.value), String(r.seed), ...metrics.map((m) => csvNumber(r.metrics[m.name])), r.traceHash].join(","),
   );
   return [header, ...rows].join("\n") + "\n";
+}
+
+/** A metric in a CSV cell: empty where it is undefined (NaN; `null` in the JSON), as spreadsheets expect. */
+function csvNumber(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? "" : String(x);
 }
 
 /**
@@ -80,6 +87,10 @@ export async function runSweep(options: SweepOptions): Promise<{ results: CellRe
       : options.metrics.map(
           (m) => findMetric(m) ?? fail(`unknown metric ${m}; metrics: ${METRICS.map((x) => x.name).join(", ")}`),
         );
+  const scenario = findScenario(options.scenario);
+  if (scenario === undefined)
+    throw new UsageError(`unknown scenario ${options.scenario}; try: ${SCENARIOS.map((x) => x.name).join(", ")}`);
+  for (const value of values) await checkParameters({ ...scenario.cluster?.parameters, [name]: value });
   const cells = grid(name, values, options.seeds);
   const bar = options.progress
     ? new cliProgress.SingleBar(
@@ -123,5 +134,5 @@ function mean(xs: readonly number[]): number | null {
 }
 
 function fail(message: string): never {
-  throw new Error(message);
+  throw new UsageError(message);
 }
