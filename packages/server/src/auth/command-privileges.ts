@@ -438,6 +438,8 @@ const rules: ReadonlyMap<string, CommandAuthRule> = new Map<string, CommandAuthR
 
   // Diagnostics and parameters.
   ["serverStatus", onCluster("serverStatus")],
+  // ReplSetCommand: admin only, `replSetStateChange` on the cluster (repl_set_commands.cpp).
+  ["replSetStepDown", onCluster("replSetStateChange", true)],
   ["getParameter", onCluster("getParameter", true)],
   ["setParameter", onCluster("setParameter", true)],
   ["logApplicationMessage", onCluster("applicationMessage", true)],

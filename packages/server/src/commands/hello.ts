@@ -3,6 +3,7 @@ import type { Document } from "../idl/bson-types.js";
 import { NodeRoles } from "../node/topology.js";
 import type { ServerNode } from "../node/server-node.js";
 import type { CommandDefinition } from "./command.js";
+import { MemberStates, peekReplicationCoordinator } from "../repl/replication-coordinator.js";
 
 /** MongoDB 8.0's wire version. */
 export const MAX_WIRE_VERSION = 25;
@@ -10,13 +11,20 @@ export const MAX_WIRE_VERSION = 25;
 /**
  * `hello` / `isMaster` (`src/mongo/db/repl/replication_info.cpp`, `src/mongo/s/commands/
  * cluster_hello_cmd.cpp`): mongos answers `msg: "isdbgrid"`; every node reports
- * `logicalSessionTimeoutMinutes` (reference §6, checklist 88).
+ * `logicalSessionTimeoutMinutes` (reference §6, checklist 88); a stepped-down mongod reports
+ * `isWritablePrimary: false, secondary: true` (`fillIsMasterForReplSet`), and its
+ * `topologyVersion.counter` grows at every state change.
  */
 function helloReply(node: ServerNode, legacy: boolean): Document {
-  const primary = { [legacy ? "ismaster" : "isWritablePrimary"]: true };
+  // A mongod that stepped down (repl/): not writable while a stepdown is attempted or while it
+  // is SECONDARY, and no primary known then (its set has one member).
+  const repl = node.role === NodeRoles.mongos ? undefined : peekReplicationCoordinator(node);
+  const writable = repl?.canAcceptNonLocalWrites ?? true;
+  const isSecondary = repl?.memberState === MemberStates.SECONDARY;
+  const primary = { [legacy ? "ismaster" : "isWritablePrimary"]: writable };
   const topologyVersion = {
     processId: ObjectId.createFromTime(Math.floor(node.startedAt / 1000)),
-    counter: Long.fromNumber(0),
+    counter: Long.fromNumber(repl?.topologyVersion ?? 0),
   };
   const common = {
     maxBsonObjectSize: 16 * 1024 * 1024,
@@ -37,8 +45,8 @@ function helloReply(node: ServerNode, legacy: boolean): Document {
     setName,
     setVersion: 1,
     ...primary,
-    secondary: false,
-    primary: `${node.name}:27017`,
+    secondary: isSecondary,
+    ...(isSecondary ? {} : { primary: `${node.name}:27017` }),
     me: `${node.name}:27017`,
     ...(node.role === NodeRoles.configsvr ? { configsvr: 2 } : {}),
     ...common,

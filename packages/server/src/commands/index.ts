@@ -63,6 +63,7 @@ import {
 } from "../transactions/participant/txn-commands.js";
 import { withRetryableWrites } from "../retryable-writes/write-commands.js";
 import { clusterFindAndModifyCommand, findAndModifyCommand } from "../retryable-writes/find-and-modify.js";
+import { replSetStepDownCommand } from "../repl/repl-set-step-down-command.js";
 
 /** Every command sessionsim implements. Each declares the roles that register it. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -131,6 +132,8 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   abortTransactionCommand,
   prepareTransactionCommand,
   clusterFindAndModifyCommand,
+  // replica-set state (single-member sets)
+  replSetStepDownCommand,
 ];
 
 const byRole = new Map<NodeRole, ReadonlyMap<string, CommandDefinition>>();

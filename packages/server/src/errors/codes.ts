@@ -78,6 +78,8 @@ export const ErrorCodes = Object.freeze({
   TxnRetryCounterTooOld: 356,
   InternalTransactionNotSupported: 358,
   NotWritablePrimary: 10107,
+  NotPrimaryNoSecondaryOk: 13435,
+  PrimarySteppedDown: 189,
   InterruptedAtShutdown: 11600,
   Interrupted: 11601,
   InterruptedDueToReplStateChange: 11602,

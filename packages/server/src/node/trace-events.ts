@@ -20,6 +20,8 @@ export type ServerTraceEvent =
   | (TraceBase & { type: "op.interrupt"; opId: number; command: string; codeName: string })
   | (TraceBase & { type: "param.set"; name: string; value: unknown })
   | (TraceBase & { type: "node.recover"; detail: Record<string, unknown> })
+  /** A mongod's replica-set member state changed (`repl/`: stepdown, step-up). */
+  | (TraceBase & { type: "repl.state"; from: string; to: string; reason: string })
   | (TraceBase & { type: "cursor.open"; cursorId: string; ns: string; lsid?: string })
   | (TraceBase & { type: "cursor.close"; cursorId: string; ns: string; lsid?: string; reason: string })
   | SessionTraceEvent

@@ -16,6 +16,7 @@ import type { Session } from "../session-catalog/index.js";
 import { checkReadConcernClusterTime, tickForWrites } from "../cluster-time/gossip.js";
 import { setParticipantForOp } from "./participant/transaction-participants.js";
 import { parseMaxTimeArguments, runUnderDeadline, setOperationDeadline } from "../node/operation-deadline.js";
+import { checkCanRunHere, peekReplicationCoordinator } from "../repl/replication-coordinator.js";
 import { validateSessionOptions, withTransactionErrorLabels } from "./validate-session-options.js";
 
 /**
@@ -49,7 +50,8 @@ function* toCompletion(result: CommandResult): Task<Document> {
 
 /**
  * Runs `def` for `op` the way MongoDB's command dispatch does once the session fields are known:
- * parses `maxTimeMS`, validates the session fields (`validateSessionOptions`), sets the
+ * parses `maxTimeMS`, validates the session fields (`validateSessionOptions`), refuses what a
+ * non-primary may not run (`repl/`: NotWritablePrimary, NotPrimaryNoSecondaryOk), sets the
  * operation's deadline (`node/operation-deadline.ts`: it interrupts every wait below with
  * MaxTimeMSExpired), refuses a `readConcern.afterClusterTime` ahead of a mongod's cluster time,
  * and — for operations carrying a `txnNumber` — checks the session out for the whole command, so
@@ -76,6 +78,7 @@ export function invokeCommand(
 ): CommandResult {
   const limits = parseMaxTimeArguments(op.command);
   validateSessionOptions(op, def.name);
+  checkCanRunHere(op, node, def.name);
   setOperationDeadline(op, node, limits);
   return runUnderDeadline(op, () => invokeWithSessionOptions(op, node, def, run));
 }
@@ -87,7 +90,14 @@ function invokeWithSessionOptions(
   run: () => CommandResult,
 ): CommandResult {
   const mongod = isMongod(node.role);
-  if (mongod) checkReadConcernClusterTime(op.command, node.clusterTime, node.durable);
+  // A stepped-down member writes no no-op for afterClusterTime (MongoDB asks the primary, which a
+  // one-member set lacks meanwhile): it reads at its last write.
+  if (mongod)
+    checkReadConcernClusterTime(
+      op.command,
+      node.clusterTime,
+      peekReplicationCoordinator(node)?.canAcceptNonLocalWrites === false ? undefined : node.durable,
+    );
   if (op.txnNumber === undefined || op.lsid === undefined || SKIP_SESSION_CHECKOUT.has(def.name)) {
     const result = run();
     if (!mongod || !DDL_COMMANDS.has(def.name)) return result;
@@ -121,6 +131,13 @@ function* checkOutSessionAndInvoke(
     let p = participants.participantOf(session);
     p.refreshFromStorageIfNeeded();
     for (;;) {
+      // `beginOrContinue` holds the RSTL and insists on a primary (the node may have stepped down
+      // while this operation waited for the session or behind a prepared transaction).
+      if (peekReplicationCoordinator(node)?.canAcceptWritesForDatabase("admin") === false)
+        throw new ServerError(
+          ErrorCodes.NotWritablePrimary,
+          "Not primary so we cannot begin or continue a transaction",
+        );
       try {
         p.beginOrContinue(op);
         break;

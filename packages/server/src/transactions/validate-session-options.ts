@@ -93,16 +93,29 @@ const TRANSIENT: ReadonlySet<number> = new Set([
 ]);
 
 /**
+ * The replica-set state errors among MongoDB's retriable ones (`ErrorCodes::isRetriableError`):
+ * transient for a statement, not for `commitTransaction` / `abortTransaction`.
+ */
+const RETRIABLE: ReadonlySet<number> = new Set([
+  ErrorCodes.NotWritablePrimary,
+  ErrorCodes.NotPrimaryNoSecondaryOk,
+  ErrorCodes.InterruptedDueToReplStateChange,
+  ErrorCodes.PrimarySteppedDown,
+]);
+
+/**
  * Adds the `TransientTransactionError` label to an error of a transaction statement
  * (`ErrorLabelBuilder::isTransientTransactionError`): WriteConflict, LockTimeout,
- * PreparedTransactionInProgress, stale routing, and NoSuchTransaction (except on
- * commit/abort with a write concern error).
+ * PreparedTransactionInProgress, stale routing, NoSuchTransaction (except on commit/abort with a
+ * write concern error), and the not-primary and stepdown errors of
+ * statements other than commit and abort.
  */
 export function withTransactionErrorLabels(op: OperationContext, commandName: string, e: unknown): unknown {
   if (!(e instanceof ServerError) || op.txnNumber === undefined || op.autocommit !== false) return e;
   const commitOrAbort = commandName === "commitTransaction" || commandName === "abortTransaction";
   const transient =
     TRANSIENT.has(e.code) ||
+    (!commitOrAbort && RETRIABLE.has(e.code)) ||
     (e.code === ErrorCodes.NoSuchTransaction && !(commitOrAbort && e.extra.writeConcernError !== undefined));
   if (!transient) return e;
   const labels = Array.isArray(e.extra.errorLabels) ? (e.extra.errorLabels as string[]) : [];

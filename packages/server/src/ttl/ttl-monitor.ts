@@ -1,4 +1,5 @@
 import type { ServerNode } from "../node/server-node.js";
+import { peekReplicationCoordinator } from "../repl/replication-coordinator.js";
 
 /**
  * The TTL monitor of a mongod: every `ttlMonitorSleepSecs` (60 s) it deletes, in every collection
@@ -7,8 +8,8 @@ import type { ServerNode } from "../node/server-node.js";
  *
  * @remarks
  * `TTLMonitor::run` (`src/mongo/db/ttl/ttl.cpp`): sleep `ttlMonitorSleepSecs`, then a pass over
- * every TTL index, only while `ttlMonitorEnabled`, and only on primaries (every sessionsim mongod
- * is a primary). A record therefore disappears between 0 and ~60 s after `lastUse +
+ * every TTL index, only while `ttlMonitorEnabled`, and only where the node accepts writes (not on a
+ * stepped-down member, except for `local`). A record therefore disappears between 0 and ~60 s after `lastUse +
  * expireAfterSeconds` (reference §1.4). Each pass that deletes something traces `ttl.expire` with
  * the namespace and the deleted `_id`s. Collections are visited in namespace order.
  *
@@ -41,7 +42,9 @@ export class TTLMonitor {
     this.passes++;
     const now = new Date(this.node.now());
     let deleted = 0;
+    const repl = peekReplicationCoordinator(this.node);
     for (const ns of catalog.listNamespaces()) {
+      if (repl !== undefined && !repl.canAcceptWritesForDatabase(ns.slice(0, ns.indexOf(".")))) continue;
       const expired = catalog.get(ns)?.expireTtl(now) ?? [];
       if (expired.length === 0) continue;
       deleted += expired.length;

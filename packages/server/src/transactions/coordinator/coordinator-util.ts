@@ -119,7 +119,8 @@ export interface PrepareResponse {
  * - Anything else (network errors, writeConcern errors, other codes) → retry after the
  *   exponential backoff.
  * - The scheduler's shutdown (an abort vote elsewhere, the deadline) stops the retries: no vote,
- *   reason `NoSuchTransaction` with the shutdown's message.
+ *   reason `NoSuchTransaction` with the shutdown's message; a stepdown's shutdown is thrown (the
+ *   coordinator stops without a decision).
  */
 export function* sendPrepareToShard(
   c: CoordinatorWorkerContext,
@@ -158,12 +159,15 @@ export function* sendPrepareToShard(
         return { shardId, vote: "abort", abortReason: toAbortStatus(status, `from shard ${shardId}`) };
       // Other errors: retry.
     } catch (e) {
-      if (e instanceof ServerError && e === scheduler.status)
+      if (e instanceof ServerError && e === scheduler.status) {
+        // A stepdown stops the whole coordinator; only the abort decision ends the votes.
+        if (e.code !== ErrorCodes.TransactionCoordinatorReachedAbortDecision) throw e;
         return {
           shardId,
           vote: undefined,
           abortReason: toAbortStatus(new ServerError(ErrorCodes.NoSuchTransaction, e.message)),
         };
+      }
       if (e instanceof ServerError && e.code === ErrorCodes.ShardNotFound)
         return { shardId, vote: "abort", abortReason: toAbortStatus(e) };
       if (!(e instanceof NetworkError) && !(e instanceof ServerError)) throw e;
@@ -171,12 +175,15 @@ export function* sendPrepareToShard(
     try {
       yield* wait(scheduler.race(sleep(c.node, backoff.next())));
     } catch (e) {
-      if (e instanceof ServerError && e === scheduler.status)
+      if (e instanceof ServerError && e === scheduler.status) {
+        // A stepdown stops the whole coordinator; only the abort decision ends the votes.
+        if (e.code !== ErrorCodes.TransactionCoordinatorReachedAbortDecision) throw e;
         return {
           shardId,
           vote: undefined,
           abortReason: toAbortStatus(new ServerError(ErrorCodes.NoSuchTransaction, e.message)),
         };
+      }
       throw e;
     }
   }
@@ -234,7 +241,8 @@ export function* sendPrepare(
  * Replies in category `TwoPhaseDecisionAckError` (`TransactionTooOld`, `NoSuchTransaction`,
  * `TxnRetryCounterTooOld`: the participant saw the decision before and forgot the transaction)
  * count as acknowledgements, as in the newest server (older ones used `VoteAbortError`);
- * everything else is retried with backoff.
+ * everything else is retried with backoff. With `scheduler`, its shutdown (a stepdown) stops the
+ * retries and is thrown.
  *
  * @throws ServerError 51068 for `ShardNotFound` (MongoDB: `fassert(51068)`).
  */
@@ -243,6 +251,7 @@ export function* sendDecisionToShard(
   shardId: string,
   command: Document,
   action: CoordinatorAction,
+  scheduler?: WorkScheduler,
 ): Task<void> {
   const backoff = new Backoff();
   const hangs =
@@ -251,15 +260,17 @@ export function* sendDecisionToShard(
       : ["hangBeforeSendingAbort", "hangBeforeSendingAbortDecision"];
   for (;;) {
     try {
-      const reply = yield* sendCoordinatorCommand(c, shardId, command, action, hangs, undefined);
+      const reply = yield* sendCoordinatorCommand(c, shardId, command, action, hangs, scheduler);
       const status = replyStatus(reply);
       if (status === undefined || TwoPhaseDecisionAckErrors.has(status.code)) return;
     } catch (e) {
+      if (scheduler !== undefined && e === scheduler.status) throw e;
       if (e instanceof ServerError && e.code === ErrorCodes.ShardNotFound)
         throw new ServerError(51068, `fassert 51068: shard ${shardId} not found while sending the decision`);
       if (!(e instanceof NetworkError) && !(e instanceof ServerError)) throw e;
     }
-    yield* wait(sleep(c.node, backoff.next()));
+    const nap = sleep(c.node, backoff.next());
+    yield* wait(scheduler === undefined ? nap : scheduler.race(nap));
   }
 }
 
@@ -273,6 +284,7 @@ export function* sendDecision(
   c: CoordinatorWorkerContext,
   participants: readonly string[],
   decision: CoordinatorDecision,
+  scheduler?: WorkScheduler,
 ): Task<void> {
   const session = { lsid: c.lsid, txnNumber: c.txnNumber, autocommit: false, writeConcern: { w: "majority" } };
   const command: Document =
@@ -280,6 +292,6 @@ export function* sendDecision(
       ? { commitTransaction: 1, commitTimestamp: decision.commitTimestamp, ...session }
       : { abortTransaction: 1, ...session };
   const action = decision.decision === "commit" ? CoordinatorActions.sendingCommit : CoordinatorActions.sendingAbort;
-  const acks = participants.map((shardId) => spawn(sendDecisionToShard(c, shardId, command, action)));
+  const acks = participants.map((shardId) => spawn(sendDecisionToShard(c, shardId, command, action, scheduler)));
   for (const a of acks) yield* wait(a);
 }

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { Long } from "bson";
+import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
 import type { ServerNode } from "../../node/server-node.js";
 import { bsonKey } from "../../storage/bson-key.js";
@@ -97,7 +98,7 @@ export class TransactionCoordinatorService implements CoordinatorOwner {
   }
 
   /**
-   * Restart recovery (`onStepUp`): one coordinator per `config.transaction_coordinators`
+   * Restart and step-up recovery (`onStepUp`): one coordinator per `config.transaction_coordinators`
    * document, with a new deadline, resumed with `continueCommit` — re-sending the decision if the
    * document has one, else re-sending prepare.
    */
@@ -110,6 +111,15 @@ export class TransactionCoordinatorService implements CoordinatorOwner {
       c.continueCommit(doc);
     }
     return docs.length;
+  }
+
+  /**
+   * Stepdown (`onStepDown`): interrupts every coordinator with TransactionCoordinatorSteppingDown;
+   * their documents stay in `config.transaction_coordinators` for {@link recover} at step-up.
+   */
+  onStepDown(): void {
+    const status = new ServerError(ErrorCodes.TransactionCoordinatorSteppingDown, "Coordinator stepping down");
+    for (const c of this.all()) c.interrupt(status);
   }
 
   onCoordinatorFinished(c: TransactionCoordinator): void {

@@ -9,6 +9,7 @@ import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
 import type { ServerNode } from "../../node/server-node.js";
 import { lsidLabel } from "../../cursors/cursor-manager.js";
+import { formatBson } from "../../storage/bson-format.js";
 import {
   deleteCoordinatorDoc,
   persistDecision,
@@ -83,8 +84,10 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
   readonly decisionFuture = new Future<CoordinatorDecision>();
   /** Settles when the coordinator is done (`onCompletion()`). */
   readonly completion = new Future<void>();
-  /** Work interrupted by the deadline (`_sendPrepareScheduler`). */
-  readonly #sendPrepareScheduler = new WorkScheduler();
+  /** All of the coordinator's waits (`_scheduler`): a stepdown shuts it down. */
+  readonly #scheduler = new WorkScheduler();
+  /** Work interrupted by the deadline (`_sendPrepareScheduler`), a child of {@link #scheduler}. */
+  readonly #sendPrepareScheduler = this.#scheduler.makeChild();
   #deadlineTimer: TimerHandle | undefined;
   /** When the commit started (the first step), in node time. */
   #commitStartedAt: number | undefined;
@@ -168,6 +171,15 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
     this.#kickOff.resolve();
   }
 
+  /**
+   * Stops the coordinator wherever it is (`interrupt`, on stepdown): it ends with `status`
+   * (TransactionCoordinatorSteppingDown), reported to its waiters as InterruptedDueToReplStateChange
+   * "Coordinator <lsid>:<txn> stopped due to: …"; its document stays for step-up to resume.
+   */
+  interrupt(status: ServerError): void {
+    this.#scheduler.shutdown(status);
+  }
+
   /** Cancels the coordinator unless commit has started (`cancelIfCommitNotYetStarted`). */
   cancelIfCommitNotYetStarted(): void {
     if (!this.#reserveKickOff()) return;
@@ -235,7 +247,7 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
 
   *#run(): Task<void> {
     try {
-      yield* wait(this.#kickOff);
+      yield* wait(this.#scheduler.race(this.#kickOff));
     } catch (e) {
       if (e instanceof ServerError) return this.#finish(e);
       throw e;
@@ -272,7 +284,8 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
     try {
       this.#setStep(CoordinatorSteps.writingDecision);
       this.setAction(CoordinatorActions.writingDecision);
-      yield* pauseWhileSet(this, "hangBeforeWritingDecision");
+      yield* pauseWhileSet(this, "hangBeforeWritingDecision", this.#scheduler);
+      this.#scheduler.check();
       persistDecision(catalog, this.lsid, this.txnNumber, participants, decision, new Date(this.node.now()));
       this.#decisionDurable = true;
       this.node.ctx.record({
@@ -287,11 +300,12 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
       this.decisionFuture.resolve(decision);
 
       this.#setStep(CoordinatorSteps.waitingForDecisionAcks);
-      yield* sendDecision(this, participants, decision);
+      yield* sendDecision(this, participants, decision, this.#scheduler);
 
       this.#setStep(CoordinatorSteps.deletingCoordinatorDoc);
       this.setAction(CoordinatorActions.deletingCoordinatorDoc);
-      yield* pauseWhileSet(this, "hangBeforeDeletingCoordinatorDoc");
+      yield* pauseWhileSet(this, "hangBeforeDeletingCoordinatorDoc", this.#scheduler);
+      this.#scheduler.check();
       deleteCoordinatorDoc(catalog, this.lsid, this.txnNumber);
     } catch (e) {
       if (e instanceof ServerError) return this.#finish(e);
@@ -301,15 +315,23 @@ export class TransactionCoordinator implements CoordinatorWorkerContext {
   }
 
   /** Ends the coordinator (`_done`): leaves the catalog, updates metrics, settles the futures. */
-  #finish(error: ServerError | undefined): void {
+  #finish(status: ServerError | undefined): void {
     if (this.#step === CoordinatorSteps.done) return;
+    // Stopped by a stepdown: forget it (the decision, if any, is recovered at step-up).
+    const steppingDown = status?.code === ErrorCodes.TransactionCoordinatorSteppingDown;
+    const error = steppingDown
+      ? new ServerError(
+          ErrorCodes.InterruptedDueToReplStateChange,
+          `Coordinator ${formatBson(this.lsid)}:{ txnNumber: ${String(this.txnNumber)}, txnRetryCounter: 0 } stopped due to: ${status.message}`,
+        )
+      : status;
     const lastStep = this.#step;
     this.#step = transition(lastStep, CoordinatorSteps.done);
     this.#action = undefined;
     this.#deadlineTimer?.cancel();
     this.#sendPrepareScheduler.shutdown(COMPLETED);
     this.owner.onCoordinatorFinished(this);
-    this.owner.metrics.onEnd(lastStep, this.#decisionDurable ? this.#decision?.decision : undefined);
+    this.owner.metrics.onEnd(lastStep, this.#decisionDurable && !steppingDown ? this.#decision?.decision : undefined);
     this.node.ctx.record({
       type: "coord.end",
       lsid: this.label,
