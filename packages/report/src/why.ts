@@ -143,6 +143,25 @@ function describeRemoval(c: RecordChange): string {
   return `${who} deleted it at ${ref(c.seq, formatTime(c.time))} because the session had been ended (endSessions)`;
 }
 
+/**
+ * A request carrying session `id` that `node` was running when `at` happened (delivered before it,
+ * not yet answered, no crash of the node in between), if any.
+ */
+function runningOperation(
+  a: Analysis,
+  id: string,
+  node: string,
+  at: { readonly seq: number },
+): MessageFact | undefined {
+  return a.messages.find((m) => {
+    const delivered = m.delivers[0];
+    if (m.isReply || m.to !== node || m.lsid !== id || delivered === undefined || delivered.seq >= at.seq) return false;
+    const done = m.outcome ?? m.peer?.send;
+    if (done !== undefined && done.seq < at.seq) return false;
+    return !a.crashes.some((c) => c.node === node && c.seq > delivered.seq && c.seq < at.seq);
+  });
+}
+
 // ---- why is this session (not) in $listSessions? --------------------------------------------
 
 /**
@@ -232,14 +251,53 @@ export function whyNotListed(a: Analysis, id: string, seq: number): Explanation 
   }
   const written = (a.records.get(id) ?? []).find((c) => c.seq > seq && c.kind === "upsert");
   if (written !== undefined) {
-    const reused = (s?.cached ?? []).filter((e) => e.node === written.by && e.seq > seq && e.seq < written.seq)[0];
-    const again =
-      reused !== undefined && seenBy.some((e) => e.node === written.by)
-        ? ` after a client used it again at ${evRef(reused)}`
-        : "";
-    answer.push(
-      `Its record was written at ${ref(written.seq, formatTime(written.time))} by ${written.by === undefined ? "a refresh" : `${written.by}'s refresh`}${again}; from then on $listSessions shows it.`,
-    );
+    const by = written.by === undefined ? "a refresh" : `${written.by}'s refresh`;
+    const removedLater = (a.records.get(id) ?? []).find((c) => c.seq > written.seq && c.kind !== "upsert");
+    const shown =
+      removedLater === undefined
+        ? "from then on $listSessions shows it"
+        : `$listSessions shows it from then on, until ${describeRemoval(removedLater)}`;
+    // The session's end on the writing node, unless a client used it there again afterwards.
+    const endedBefore = s?.lifecycle
+      .filter((l) => l.kind === "ended" && l.node === written.by && l.seq < written.seq)
+      .pop();
+    const usedAfterEnd =
+      endedBefore !== undefined &&
+      (s?.cached ?? []).some((e) => e.node === written.by && e.seq > endedBefore.seq && e.seq < written.seq);
+    const op =
+      written.by === undefined || endedBefore === undefined || usedAfterEnd
+        ? undefined
+        : runningOperation(a, id, written.by, written.refresh?.start ?? written);
+    if (op !== undefined && written.by !== undefined) {
+      // LogicalSessionCacheImpl::_refresh upserts the lsid of every running operation
+      // (ServiceLiaison::getActiveOpSessions) except those ended since the previous refresh.
+      const node = written.by;
+      answer.push(
+        `Its record was written again at ${ref(written.seq, formatTime(written.time))} by ${by}, although the session had been ended: ${ref(op.delivers[0].seq, op.command)}, an operation in the session, was still running on ${node}. Every refresh also upserts the session of each operation running on the node (getActiveOpSessions, logical_session_cache_impl.cpp); endSessions makes only the refresh that processes it skip the session, and it does not stop the operation.`,
+      );
+      const finished = op.outcome ?? op.peer?.send;
+      if (finished === undefined)
+        answer.push(
+          `The operation was still running when the run ended: each refresh of ${node} until it finishes writes the record again.`,
+        );
+      else {
+        const lastWhileRunning = (a.records.get(id) ?? [])
+          .filter((c) => c.kind === "upsert" && c.by === node && c.seq > written.seq && c.seq < finished.seq)
+          .pop();
+        answer.push(
+          `The operation finished at ${evRef(finished)}${lastWhileRunning === undefined ? "" : `; ${node}'s refresh at ${ref(lastWhileRunning.seq, formatTime(lastWhileRunning.time))}, while it still ran, wrote the record once more`}. After that nothing brought the session back on ${node} (it had left the cache when it was ended, and nothing ran in it), so no later refresh wrote it: ${removedLater === undefined ? "the record stays until the TTL index deletes it, localLogicalSessionTimeoutMinutes (30 by default) after the lastUse of the last write" : `the record stayed until ${describeRemoval(removedLater)}`}.`,
+        );
+      }
+    } else {
+      const reused = (s?.cached ?? []).filter((e) => e.node === written.by && e.seq > seq && e.seq < written.seq)[0];
+      const again =
+        reused !== undefined && seenBy.some((e) => e.node === written.by)
+          ? ` after a client used it again at ${evRef(reused)}`
+          : "";
+      answer.push(
+        `Its record was written at ${ref(written.seq, formatTime(written.time))} by ${by}${again}; ${shown}.`,
+      );
+    }
   }
   const q = `Why is ${name} not in $listSessions at ${formatTime(when)}?`;
   return finish({ ...base, id: `notListed:${seq}:${id}`, kind: "notListed", question: q, answer });
@@ -451,7 +509,16 @@ export function whyRecordExpired(a: Analysis, expire: AnyEvent, id: string): Exp
     const uses = (a.sessions.get(id)?.uses ?? []).filter((e) => e.seq < expire.seq);
     const cached = (a.sessions.get(id)?.cached ?? []).filter((e) => e.seq < expire.seq);
     const lastUse = [...uses, ...cached].sort((p, q) => p.seq - q.seq).pop();
-    if (lastUse !== undefined)
+    const op = up.by === undefined ? undefined : runningOperation(a, id, up.by, up.refresh?.start ?? up);
+    const finished = op?.outcome ?? op?.peer?.send;
+    const endedFirst = (a.sessions.get(id)?.lifecycle ?? []).some(
+      (l) => l.kind === "ended" && l.node === up.by && l.seq < up.seq,
+    );
+    if (op !== undefined)
+      answer.push(
+        `That refresh wrote it because ${ref(op.delivers[0].seq, op.command)}, an operation in the session, was still running on ${up.by ?? "the node"}: a refresh upserts the session of every operation running on the node (getActiveOpSessions, logical_session_cache_impl.cpp)${endedFirst ? ", even an ended one" : ""}${finished === undefined ? "" : `. The operation finished at ${evRef(finished)}, and no node used the session after that, so no later refresh upserted it`}.`,
+      );
+    else if (lastUse !== undefined)
       answer.push(
         `The session was last used at ${evRef(lastUse)} on ${lastUse.node}; no node used it again, so no later refresh upserted it.`,
       );

@@ -110,6 +110,85 @@ void describe("why is this session not in $listSessions (yet)?", () => {
     );
     void ttl;
   });
+
+  // end-is-not-kill: LogicalSessionCacheImpl::_refresh (logical_session_cache_impl.cpp) upserts the
+  // session of every running operation (ServiceLiaison::getActiveOpSessions) unless it is being
+  // ended in that very refresh, so an ended session's record comes back while its operation runs.
+  void test("an ended session's record comes back while an operation in it runs, and expires after", () => {
+    const b = new TraceBuilder();
+    b.at(1).add("shard0", "session.start", { id: S1, uid: "e3b0" });
+    b.at(2).refresh("shard0", "shard0", [S1]);
+    const { msgId } = b.at(10).send("client1", "shard0", "sleep", {
+      db: "admin",
+      command: { sleep: 1, secs: 60, lsid: { id: S1 } },
+    });
+    const sleep = b.at(11).deliver("client1", "shard0", msgId, "sleep", 10);
+    b.add("shard0", "session.vivify", { id: S1, uid: "e3b0" });
+    b.at(1000).add("shard0", "session.end", { id: S1, uid: "e3b0" });
+    b.at(1010).refresh("shard0", "shard0", [], [S1]);
+    const gone = b.at(1020).add("scenario", "note", { text: "$listSessions" });
+    const again = b.at(1030).refresh("shard0", "shard0", [S1]);
+    const later = b.at(30_000).refresh("shard0", "shard0", [S1]);
+    const done = b
+      .at(60_011)
+      .add("shard0", "cmd.reply", { opId: msgId, command: "sleep", db: "admin", client: "client1", ok: true });
+    b.send("shard0", "client1", "sleep:reply");
+    b.at(5 * MIN).refresh("shard0", "shard0", []);
+    const ttl = b
+      .at(31 * MIN)
+      .add("shard0", "ttl.expire", { ns: "config.system.sessions", ids: [{ id: S1, uid: "e3b0" }] });
+    const a = analyze(b.events);
+
+    const x = whyNotListed(a, S1, gone.seq);
+    const text = explanationText(x);
+    assert.match(text, /ended by endSessions at \+00:00:01\.000/);
+    assert.match(
+      text,
+      new RegExp(
+        `written again at \\+00:00:01\\.\\d+ \\(#${again.upsert?.seq}\\) by shard0's refresh, although the session had been ended: sleep \\(#${sleep.seq}\\), an operation in the session, was still running on shard0`,
+      ),
+    );
+    assert.match(text, /upserts the session of each operation running on the node \(getActiveOpSessions/);
+    assert.match(text, /does not stop the operation/);
+    assert.match(
+      text,
+      new RegExp(`The operation finished at \\+00:01:00\\.011 \\(#${done.seq}\\); shard0's refresh at \\+00:00:30`),
+    );
+    assert.match(
+      text,
+      /no later refresh wrote it: the record stayed until the TTL monitor on shard0 deleted it at \+00:31:00\.000/,
+    );
+    assert.doesNotMatch(text, /from then on \$listSessions shows it/);
+    for (const seq of [sleep.seq, again.upsert?.seq ?? -1, done.seq, later.upsert?.seq ?? -1, ttl.seq])
+      assert.ok(x.causes.includes(seq), `cause ${seq}`);
+
+    const expiry = whyRecordExpired(a, ttl, S1);
+    const why = explanationText(expiry);
+    assert.match(why, /upserted the record at \+00:00:30\.\d+/);
+    assert.match(
+      why,
+      new RegExp(
+        `That refresh wrote it because sleep \\(#${sleep.seq}\\), an operation in the session, was still running on shard0: .*even an ended one\\. The operation finished at \\+00:01:00\\.011`,
+      ),
+    );
+    assert.doesNotMatch(why, /no node used it again/);
+  });
+
+  void test("without a running operation, a written record is shown until it is removed", () => {
+    const b = new TraceBuilder();
+    const start = b.at(1).add("shard0", "session.start", { id: S1, uid: "e3b0" });
+    const up = b.at(MIN).refresh("shard0", "shard0", [S1]);
+    b.at(2 * MIN).add("shard0", "session.end", { id: S1, uid: "e3b0" });
+    b.at(3 * MIN).refresh("shard0", "shard0", [], [S1]);
+    const text = explanationText(whyNotListed(analyze(b.events), S1, start.seq));
+    assert.match(
+      text,
+      new RegExp(
+        `written at \\+00:01:00\\.\\d+ \\(#${up.upsert?.seq}\\) by shard0's refresh; \\$listSessions shows it from then on, until shard0's refresh deleted it at \\+00:03:00`,
+      ),
+    );
+    assert.doesNotMatch(text, /getActiveOpSessions/);
+  });
 });
 
 void describe("why did this transaction survive a kill?", () => {

@@ -17,11 +17,15 @@ export interface MaxTimeArguments {
   readonly maxTimeMSOpOnly: number;
 }
 
+/** No time limit (shared: most commands carry none). */
+const NO_LIMITS: MaxTimeArguments = Object.freeze({ maxTimeMS: 0, maxTimeMSOpOnly: 0 });
+
 /**
  * Parses `maxTimeMS` and `maxTimeMSOpOnly` (the generic arguments' `parseMaxTimeMSForIDL`):
  * BadValue for a non-number, a value outside [0, 2147483647] or a fractional double.
  */
 export function parseMaxTimeArguments(command: Document): MaxTimeArguments {
+  if (command.maxTimeMS === undefined && command.maxTimeMSOpOnly === undefined) return NO_LIMITS;
   return {
     maxTimeMS: parseMaxTimeMS(command.maxTimeMS),
     maxTimeMSOpOnly: parseMaxTimeMS(command.maxTimeMSOpOnly, "maxTimeMSOpOnly"),

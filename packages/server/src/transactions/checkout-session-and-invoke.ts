@@ -80,6 +80,8 @@ export function invokeCommand(
   validateSessionOptions(op, def.name);
   checkCanRunHere(op, node, def.name);
   setOperationDeadline(op, node, limits);
+  // Most commands carry no time limit: no closure for them (this is every command's path).
+  if (!op.hasDeadline) return invokeWithSessionOptions(op, node, def, run);
   return runUnderDeadline(op, () => invokeWithSessionOptions(op, node, def, run));
 }
 
