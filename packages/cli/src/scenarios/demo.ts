@@ -24,6 +24,7 @@ export const demoScenario: Scenario = {
     "Sessions live in each node's memory until that node's refresh syncs them to config.system.sessions, so a crash loses only what was not yet refreshed; the kill commands abort unprepared transactions and interrupt running operations, but leave a transaction whose coordinator has completed sendingPrepare: it stays prepared and commits.",
   source:
     "https://www.mongodb.com/docs/manual/reference/command/killAllSessions/ ; src/mongo/db/session/logical_session_cache_impl.cpp ; src/mongo/db/session/kill_sessions_local.cpp (killSessionsAbortUnpreparedTransactions)",
+  requires: { shards: 2 },
   async run(cluster) {
     const router = cluster.connect(cluster.mongos());
     const hello = await router.runCommand("admin", { hello: 1 });
