@@ -331,6 +331,18 @@ export class UserDirectory {
    * @throws `RoleNotFound` "Could not find role: <role>@<db>" for a role that does not exist.
    */
   resolveRoles(roots: readonly RoleName[]): ResolvedRoles {
+    // Every operation of an authenticated user resolves the user's (frozen) role list: resolve it
+    // once per directory version.
+    const cached = Object.isFrozen(roots) ? this.#resolutions.get(roots) : undefined;
+    if (cached !== undefined && cached.version === this._version) return cached.resolved;
+    const resolved = this.#resolve(roots);
+    if (Object.isFrozen(roots)) this.#resolutions.set(roots, { version: this._version, resolved });
+    return resolved;
+  }
+
+  readonly #resolutions = new WeakMap<readonly RoleName[], { version: number; resolved: ResolvedRoles }>();
+
+  #resolve(roots: readonly RoleName[]): ResolvedRoles {
     const seen = new Map<string, RoleName>();
     const privileges = new PrivilegeSet();
     const stack = [...roots];

@@ -177,6 +177,35 @@ class UpsertResult implements UpdateResult {
   }
 }
 
+/**
+ * The fields of a projection that only includes top-level fields (`{_id: 1}`, `{a: 1, b: true}`,
+ * with `_id: 0` allowed), or undefined for any other projection. Such projections are applied
+ * without the aggregation machinery: the reaper and the refresh use `{_id: 1}` on every run.
+ */
+function topLevelInclusion(projection: Doc): { readonly names: ReadonlySet<string>; readonly id: boolean } | undefined {
+  const names = new Set<string>();
+  let id = true;
+  let includes = false;
+  for (const k in projection) {
+    const v = projection[k];
+    const include = v === true || v === 1;
+    const excludeId = k === "_id" && (v === false || v === 0);
+    if (k.length === 0 || k.charCodeAt(0) === 36 || k.includes(".") || (!include && !excludeId)) return undefined;
+    includes ||= include;
+    if (k === "_id") id = include;
+    else names.add(k);
+  }
+  // `{_id: 0}` alone is an exclusion projection.
+  return includes ? { names, id } : undefined;
+}
+
+/** An inclusion projection of top-level fields: the document's own order, values copied. */
+function includeFields(doc: Doc, fields: { readonly names: ReadonlySet<string>; readonly id: boolean }): Doc {
+  const out: Doc = {};
+  for (const k in doc) if (k === "_id" ? fields.id : fields.names.has(k)) out[k] = deepCopy(doc[k]);
+  return out;
+}
+
 function onlyId(filter: Doc): boolean {
   for (const k in filter) if (k !== "_id") return false;
   return true;
@@ -347,6 +376,8 @@ export class Collection {
     if (sort !== undefined) docs = sortDocs(docs, sort);
     docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
     if (options.projection !== undefined && Object.keys(options.projection).length > 0) {
+      const fields = topLevelInclusion(options.projection);
+      if (fields !== undefined) return docs.map((d) => includeFields(d, fields));
       return runPipeline(docs, [{ $project: options.projection }], { now: new Date(0) });
     }
     return docs.map((d) => deepCopy(d));
