@@ -178,6 +178,22 @@ void describe("mongos passes the remaining time to shards (network_interface_tl.
     );
   });
 
+  void test("mongos gives up on an unreachable shard at the operation's deadline, not after internalRequestTimeoutMS", async () => {
+    const cluster = await Cluster.start({ shards: 1, seed: 6 });
+    const router = cluster.connect(cluster.mongos());
+    assertOk(await router.runCommand("test", { insert: "c", documents: [{ _id: 1 }] }));
+    cluster.partition([cluster.mongos()], [cluster.shard(0)]);
+    const t0 = cluster.now().getTime();
+    const r = await router.runCommand("test", { find: "c", maxTimeMS: 200 });
+    assertCode(r, "MaxTimeMSExpired", 50, EXCEEDED);
+    const waited = cluster.now().getTime() - t0;
+    assert.ok(waited >= 200 && waited < 210, `answered at the deadline (after ${waited} ms)`);
+    // Without a time limit the same find waits for the shard until the request times out.
+    const slow = router.send("test", { find: "c" });
+    await cluster.advance(10_000);
+    assert.equal(slow.done, false, "no deadline: still waiting for the partitioned shard");
+  });
+
   void test("without maxTimeMS mongos attaches no maxTimeMSOpOnly", async () => {
     const cluster = await Cluster.start({ shards: 1, seed: 5 });
     const router = cluster.connect(cluster.mongos());

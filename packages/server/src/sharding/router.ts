@@ -17,6 +17,8 @@ export function* runOnShard(
   shardId: string,
   request: CommandRequest,
   timeoutMs?: number,
+  /** The client operation the request is made for: its kill or deadline ends the wait. */
+  op?: OperationContext,
 ): Task<Document> {
   const target = node.shared.sharding.primaryNodeOf(shardId);
   if (target === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${shardId} not found`);
@@ -25,14 +27,13 @@ export function* runOnShard(
     commandName = k;
     break;
   }
-  const reply = yield* wait(
-    node.ctx.request(target, request, {
-      label: commandName,
-      timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS,
-      tracePayload: traceSummary(request),
-    }),
-  );
-  return reply as Document;
+  const reply = node.ctx.request(target, request, {
+    label: commandName,
+    timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS,
+    tracePayload: traceSummary(request),
+  });
+  // As mongos' remote waits are interruptible: killOp or maxTimeMS answer the client at once.
+  return (yield* wait(op === undefined ? reply : op.interruptible(reply))) as Document;
 }
 
 /** Batches longer than this are shortened in the trace. */
@@ -61,12 +62,13 @@ export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): 
   const shardId = node.shared.sharding.primaryShard(op.db);
   if (shardId === undefined)
     throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
-  const reply = yield* runOnShard(node, shardId, {
-    db: op.db,
-    command: { ...op.command, ...forwardedFields(op) },
-    user: op.request.user,
-    internal: true,
-  });
+  const reply = yield* runOnShard(
+    node,
+    shardId,
+    { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true },
+    undefined,
+    op,
+  );
   noteShardReply(op, reply);
   return reply;
 }
@@ -88,12 +90,13 @@ export function* sendToShard(
   const reply =
     txnRouter !== undefined
       ? yield* sendToShardInTransaction(node, op, txnRouter, shardId, db, command)
-      : yield* runOnShard(node, shardId, {
-          db,
-          command: { ...command, ...forwardedFields(op) },
-          user: op.request.user,
-          internal: true,
-        });
+      : yield* runOnShard(
+          node,
+          shardId,
+          { db, command: { ...command, ...forwardedFields(op) }, user: op.request.user, internal: true },
+          undefined,
+          op,
+        );
   // mongos answers with the largest operationTime of the shards it contacted (reference §6).
   noteShardReply(op, reply);
   return reply;
