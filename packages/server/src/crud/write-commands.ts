@@ -134,6 +134,8 @@ export function applyUpdateStatement(
   stmt: unknown,
   index: number,
   out: WriteOutcome,
+  /** `$$NOW` (the node's clock); one per command, so statements need not each build one. */
+  now: Date = new Date(node.now()),
 ): void {
   if (!isDocument(stmt)) throw wrongType(`update.updates.${index}`, stmt, "object");
   const s = stmt;
@@ -146,7 +148,7 @@ export function applyUpdateStatement(
   const multi = r.flag("multi") ?? false;
   r.strict(UPDATE_OP_ENTRY_FIELDS);
   const coll = catalogOf(node).collection(ns);
-  const res = coll.update(q, s.u, { upsert, multi, now: new Date(node.now()) }, op.writeSet);
+  const res = coll.update(q, s.u, { upsert, multi, now }, op.writeSet);
   const upsertedId = res.upsertedId; // a copy per read
   if (upsertedId !== undefined) {
     out.n += 1;
@@ -165,9 +167,11 @@ export const updateCommand: CommandDefinition = {
     const ns = commandNamespace(op);
     const updates = statements(op, "updates");
     checkConfigTransactionsWrite(op, ns);
+    // No virtual time passes during a command: every statement sees the same $$NOW.
+    const now = new Date(node.now());
     return writeReply(
       "update",
-      runStatements(op, updates, (stmt, i, out) => applyUpdateStatement(op, node, ns, stmt, i, out)),
+      runStatements(op, updates, (stmt, i, out) => applyUpdateStatement(op, node, ns, stmt, i, out, now)),
     );
   },
 };

@@ -124,9 +124,12 @@ export function* sendToShards(
   return yield* wait(all);
 }
 
-/** The `_id` of the document of the session behind a parent key: a fresh `{id, uid}`. */
+/**
+ * The `_id` of the document of the session behind a parent key: a fresh, frozen `{id, uid}`
+ * (frozen, the shard stores it as it is instead of copying it).
+ */
 function idOfKey(key: string): Document {
-  return lsidFromKey(key) as unknown as Document;
+  return Object.freeze(lsidFromKey(key));
 }
 
 /** Keys grouped by the shard owning their `_id`, in shard-id order (the server's `std::multimap`). */

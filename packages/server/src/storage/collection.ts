@@ -206,6 +206,9 @@ function includeFields(doc: Doc, fields: { readonly names: ReadonlySet<string>; 
   return out;
 }
 
+/** The empty selection. */
+const NOTHING: readonly Visible[] = Object.freeze([]);
+
 function onlyId(filter: Doc): boolean {
   for (const k in filter) if (k !== "_id") return false;
   return true;
@@ -321,11 +324,11 @@ export class Collection {
   }
 
   /** The matching documents (not copies) through `ws`, up to `limit` (0 = all). */
-  #select(filter: unknown, ws: WriteSet | undefined, limit = 0, lookup = idLookup(filter)): Visible[] {
+  #select(filter: unknown, ws: WriteSet | undefined, limit = 0, lookup = idLookup(filter)): readonly Visible[] {
     if (lookup !== undefined) {
       const f = filter as Doc;
       const m: Matcher | undefined = onlyId(f) ? undefined : compileFilter(f);
-      const out: Visible[] = [];
+      let out: Visible[] | undefined; // most lookups of an upsert find nothing: no array then
       const pending = this.#pending(ws);
       const { ids, hashes } = lookup;
       const n = ids === undefined ? 1 : ids.length;
@@ -340,8 +343,9 @@ export class Collection {
         } else {
           ({ rec, doc } = this.#visibleById(id, ws, hash));
         }
-        if (doc !== undefined && (m === undefined || m(doc))) out.push({ rec, doc });
+        if (doc !== undefined && (m === undefined || m(doc))) (out ??= []).push({ rec, doc });
       }
+      if (out === undefined) return NOTHING;
       if (out.length > 1) out.sort((a, b) => compareBson(a.doc._id, b.doc._id));
       return limit > 0 && out.length > limit ? out.slice(0, limit) : out;
     }
@@ -525,12 +529,20 @@ export class Collection {
   }
 
   /**
-   * Inserts `d` (already normalized). `hash` is `bsonHash(d._id)`; `known` is what the caller has
-   * just looked up for that `_id` through `ws` (then no document is visible).
+   * Inserts `d` (already normalized). `hash` is `bsonHash(d._id)`; `known` is the committed record
+   * of that `_id` the caller has just looked up through `ws` (null: none; then no document is
+   * visible), undefined if it has not.
    */
-  #insertPrepared(d: Doc, ws: WriteSet | undefined, hash: number, known?: { rec: DocRecord | undefined }): void {
+  #insertPrepared(
+    d: Doc,
+    ws: WriteSet | undefined,
+    hash: number,
+    known?: DocRecord | null,
+    /** The `_id` index's chain head for `hash`, if the caller has it (null: none). */
+    head?: DocRecord | null,
+  ): void {
     if (ws !== undefined) ws._assertWritable();
-    let rec = known?.rec;
+    let rec = known ?? undefined;
     if (known === undefined) {
       const v = this.#visibleById(d._id, ws, hash);
       if (v.doc !== undefined) {
@@ -540,7 +552,7 @@ export class Collection {
       rec = v.rec;
     }
     if (ws === undefined && this.#owners.size === 0 && this.#indexes.unique().length === 0) {
-      this.#store.insert(d, hash); // the hot path: no locks, no unique indexes
+      this.#store.insert(d, hash, head); // the hot path: no locks, no unique indexes
       return;
     }
     this.#execute([{ rec, id: d._id, before: undefined, after: d }], ws);
@@ -588,23 +600,34 @@ export class Collection {
     if (options.multi && parsed.kind === "replacement") {
       throw new ServerError(ErrorCodes.FailedToParse, "multi update is not supported for replacement-style update");
     }
-    const env = { now: options.now, clusterTime: options.clusterTime, isInsert: false };
     const lookup = idLookup(filter);
-    const targets = this.#select(filter, ws, options.multi ? 0 : 1, lookup);
+    // `{_id: v}` outside a write set (the refresh's upserts): one probe of the `_id` index serves
+    // both the match and, when nothing matches, the insert.
+    const probe =
+      ws === undefined && lookup?.equality === true && onlyId(filter as Doc)
+        ? this.#store.find(lookup.id, lookup.hash)
+        : undefined;
+    const targets =
+      probe === undefined
+        ? this.#select(filter, ws, options.multi ? 0 : 1, lookup)
+        : probe.found === undefined
+          ? NOTHING
+          : [{ rec: probe.found, doc: probe.found.doc }];
     if (targets.length === 0) {
       if (!options.upsert) return { matched: 0, modified: 0 };
       const seed = upsertSeed(filter);
-      const doc = this.#prepareInsert(applyUpdate(seed, parsed, { ...env, isInsert: true }));
+      const insertEnv = { now: options.now, clusterTime: options.clusterTime, isInsert: true };
+      const doc = this.#prepareInsert(applyUpdate(seed, parsed, insertEnv));
       if (lookup !== undefined && lookup.equality && "_id" in seed && onlyId(filter as Doc)) {
-        // The new _id is the filter's (an update cannot change it), which #select just missed.
-        this.#insertPrepared(doc, ws, lookup.hash, {
-          rec: ws === undefined ? undefined : this.#store.get(doc._id, lookup.hash),
-        });
+        // The new _id is the filter's (an update cannot change it), which the lookup just missed.
+        const rec = ws === undefined ? undefined : this.#store.get(doc._id, lookup.hash);
+        this.#insertPrepared(doc, ws, lookup.hash, rec ?? null, probe === undefined ? undefined : (probe.head ?? null));
       } else {
         this.#insertPrepared(doc, ws, bsonHash(doc._id));
       }
       return new UpsertResult(doc._id);
     }
+    const env = { now: options.now, clusterTime: options.clusterTime, isInsert: false };
     const plan: PlannedWrite[] = [];
     let modified = 0;
     const direct = ws === undefined && this.#owners.size === 0 && this.#indexes.unique().length === 0;

@@ -19,9 +19,23 @@ function copyObject(v: object): unknown {
   if (v instanceof RegExp) return new RegExp(v.source, v.flags);
   if (v instanceof Uint8Array) return new Uint8Array(v);
   const o = v as Record<string, unknown>;
+  if (Object.isFrozen(o) && holdsOnlyImmutables(o)) return o;
   const out: Record<string, unknown> = {};
   for (const k in o) out[k] = deepCopy(o[k]);
   return out;
+}
+
+/**
+ * True if every value of `o` is a primitive or a bson value: a frozen `o` is then immutable, and
+ * copies share it (the refresh's `_id: {id, uid}` documents are frozen for this: a million
+ * stored sessions keep the statement's `_id` instead of a copy).
+ */
+function holdsOnlyImmutables(o: Record<string, unknown>): boolean {
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === "object" && x !== null && bsonTag(x) === undefined) return false;
+  }
+  return true;
 }
 
 /**

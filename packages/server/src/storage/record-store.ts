@@ -27,6 +27,8 @@ export interface DocRecord {
   live: boolean;
 }
 
+const NOT_FOUND = Object.freeze({ found: undefined, head: undefined });
+
 /** Documents by `_id`, in natural order. */
 export class RecordStore {
   readonly #byHash = new Map<number, DocRecord>();
@@ -47,9 +49,23 @@ export class RecordStore {
     return undefined;
   }
 
-  /** Appends a document whose `_id` is not present (the caller checked). */
-  insert(doc: Doc, hash: number = bsonHash(doc._id)): DocRecord {
-    const rec: DocRecord = { doc, hash, chain: this.#byHash.get(hash), prev: this.#tail, next: undefined, live: true };
+  /**
+   * The record whose `_id` equals `id`, or — when there is none — the head of the chain of
+   * records sharing its hash (for {@link insert}, which then needs no second lookup).
+   */
+  find(id: unknown, hash: number): { readonly found: DocRecord | undefined; readonly head: DocRecord | undefined } {
+    const head = this.#byHash.get(hash);
+    for (let r = head; r !== undefined; r = r.chain) if (bsonEquals(r.doc._id, id)) return { found: r, head };
+    return head === undefined ? NOT_FOUND : { found: undefined, head };
+  }
+
+  /**
+   * Appends a document whose `_id` is not present (the caller checked). `head` is the chain head
+   * of its hash when the caller has it from {@link find} (null: none).
+   */
+  insert(doc: Doc, hash: number = bsonHash(doc._id), head?: DocRecord | null): DocRecord {
+    const chain = head === undefined ? this.#byHash.get(hash) : (head ?? undefined);
+    const rec: DocRecord = { doc, hash, chain, prev: this.#tail, next: undefined, live: true };
     this.#byHash.set(hash, rec);
     if (this.#tail === undefined) this.#head = rec;
     else this.#tail.next = rec;

@@ -215,6 +215,15 @@ function checkIdType(doc: Doc): void {
  * individual modifiers and stages.
  */
 export function applyUpdate(doc: Doc, update: ParsedUpdate, env: UpdateEnv): Doc {
+  if (env.isInsert && update.kind === "pipeline" && update.constantStages !== undefined) {
+    // An upsert of constant stages (the refresh's): the seed is written in place, as below.
+    const hadId = "_id" in doc;
+    const id = doc._id;
+    for (const spec of update.constantStages) setInto(doc, spec, env.now);
+    if (hadId && !bsonEquals(doc._id, id)) throw immutableIdError(doc._id);
+    checkIdType(doc);
+    return doc;
+  }
   return applyUpdateTracked(doc, update, env).doc;
 }
 
@@ -324,7 +333,12 @@ export function upsertSeed(filter: unknown): Doc {
   }
   if (only === "_id") {
     const v = filter._id;
-    const first = isPlainObject(v) ? Object.keys(v)[0] : undefined;
+    let first: string | undefined;
+    if (isPlainObject(v))
+      for (const k in v) {
+        first = k;
+        break;
+      }
     if (!(v instanceof RegExp) && (first === undefined || !first.startsWith("$"))) return { _id: deepCopy(v) };
   }
   const eqs: [string, unknown][] = [];
