@@ -1,6 +1,7 @@
 import { spawn, type Kernel } from "@sessionsim/kernel";
 import { UserDirectory, type Privilege } from "../auth/index.js";
 import { ShardingCatalog, type ShardEntry } from "../sharding/sharding-catalog.js";
+import { ShardingCatalogManager } from "../sharding/sharding-catalog-manager.js";
 import { logicalSessionCacheOf } from "../session-cache/logical-session-cache.js";
 import type { ClusterShared } from "./cluster-shared.js";
 import { KillSessionsPatternSemantics } from "../kill/kill-pattern.js";
@@ -67,13 +68,26 @@ export function buildClusterTopology(kernel: Kernel<SimTraceEvent>, options: Top
     auth: { enabled: options.auth },
     killSessionsPatternSemantics: options.killSessionsPatternSemantics ?? KillSessionsPatternSemantics.code,
   };
+  // The config server's current incarnation (a restart makes a new ServerNode on the same storage).
+  let configNode: ServerNode | undefined;
   const add = (identity: NodeIdentity): void => {
     const durable =
       identity.role === NodeRoles.mongos ? undefined : new DurableState(kernel.random.get(`${identity.name}/objectid`));
-    kernel.addNode(identity.name, (ctx) => new ServerNode(ctx, identity, shared, durable));
+    kernel.addNode(identity.name, (ctx) => {
+      const node = new ServerNode(ctx, identity, shared, durable);
+      if (identity.role === NodeRoles.configsvr) configNode = node;
+      return node;
+    });
   };
 
   add({ name: config, role: NodeRoles.configsvr, setName: "configRepl" });
+  // From here on every routing change is also written to the config server's config.* collections.
+  sharding.attach(
+    new ShardingCatalogManager(() => configNode!, {
+      objectIds: kernel.random.get(`${config}/sharding-catalog/objectid`),
+      uuids: kernel.random.get(`${config}/sharding-catalog/uuid`),
+    }),
+  );
   const shards: ShardEntry[] = [];
   for (let i = 0; i < options.shards; i++) {
     const entry: ShardEntry = { _id: `shard${i}`, members: [`shard${i}`] };

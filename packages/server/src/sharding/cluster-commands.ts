@@ -296,7 +296,7 @@ export const moveChunkCommand: CommandDefinition = {
           }),
         );
       }
-      sharding.setChunkShard(chunk, to);
+      sharding.setChunkShard(entry, chunk, to);
       return { millis: 0 };
     })();
   },

@@ -36,19 +36,48 @@ export interface ShardedCollectionEntry {
 export const CONFIG_SERVER_SHARD_ID = "config";
 
 /**
- * The cluster's routing metadata: `config.shards` and `config.databases` (each database's primary
- * shard). Sharded collections and their chunks come with the storage layer.
+ * Told of every change to the routing metadata, right after it is made: the config server's
+ * `ShardingCatalogManager` (sharding-catalog-manager.ts) writes each one as documents of
+ * `config.shards`, `config.databases`, `config.collections` and `config.chunks`.
+ */
+export interface ShardingCatalogObserver {
+  /** A shard joined the cluster (`addShard`). */
+  shardAdded(shard: ShardEntry): void;
+  /** A database got its first primary shard (never "admin" or "config"). */
+  databaseCreated(db: string, primary: string): void;
+  /** An existing database's primary shard changed. */
+  primaryShardChanged(db: string, primary: string): void;
+  /** `ns` was sharded: its entry has one chunk. */
+  collectionSharded(entry: ShardedCollectionEntry): void;
+  /** `original` was replaced by `left` and `right` (same shard) in `entry.chunks`. */
+  chunkSplit(entry: ShardedCollectionEntry, original: ChunkEntry, left: ChunkEntry, right: ChunkEntry): void;
+  /** `chunk` now belongs to `chunk.shard`, and before to `from`. */
+  chunkMoved(entry: ShardedCollectionEntry, chunk: ChunkEntry, from: string): void;
+  /** The routing entry of a sharded collection was forgotten (`drop`). */
+  collectionDropped(entry: ShardedCollectionEntry): void;
+}
+
+/**
+ * The cluster's routing metadata: `config.shards`, `config.databases` (each database's primary
+ * shard), and the sharded collections with their chunks. The nodes read it directly; an attached
+ * {@link ShardingCatalogObserver} keeps the config server's documents in step.
  */
 export class ShardingCatalog {
   private readonly shardList: ShardEntry[] = [];
   private readonly databases = new Map<string, string>();
   private readonly collections = new Map<string, ShardedCollectionEntry>();
   private nextPrimary = 0;
+  private observer: ShardingCatalogObserver | undefined;
 
   constructor(
     /** Node names of the config server replica set; the first is the primary. */
     readonly configMembers: readonly string[],
   ) {}
+
+  /** Tells `observer` of every later change (the config server's catalog writer). */
+  attach(observer: ShardingCatalogObserver): void {
+    this.observer = observer;
+  }
 
   get shards(): readonly ShardEntry[] {
     return this.shardList;
@@ -56,6 +85,7 @@ export class ShardingCatalog {
 
   addShard(entry: ShardEntry): void {
     this.shardList.push(entry);
+    this.observer?.shardAdded(entry);
   }
 
   shard(id: string): ShardEntry | undefined {
@@ -80,12 +110,19 @@ export class ShardingCatalog {
     if (this.shardList.length === 0) return undefined;
     const id = this.shardList[this.nextPrimary++ % this.shardList.length]._id;
     this.databases.set(db, id);
+    this.observer?.databaseCreated(db, id);
     return id;
   }
 
   /** Sets a database's primary shard (`movePrimary` / `enableSharding` with `primaryShard`). */
   setPrimaryShard(db: string, shardId: string): void {
+    const known = this.databases.get(db);
+    if (known === shardId) return;
     this.databases.set(db, shardId);
+    // "admin" and "config" have no config.databases entry (they always live on the config server).
+    if (db === "admin" || db === "config") return;
+    if (known === undefined) this.observer?.databaseCreated(db, shardId);
+    else this.observer?.primaryShardChanged(db, shardId);
   }
 
   // ---- sharded collections (`config.collections`, `config.chunks`) ---------------------------
@@ -121,12 +158,16 @@ export class ShardingCatalog {
       chunks: [{ min: boundOf(key, new MinKey()), max: boundOf(key, new MaxKey()), shard }],
     };
     this.collections.set(ns, entry);
+    this.observer?.collectionSharded(entry);
     return entry;
   }
 
   /** Forgets a sharded collection's routing entry (`drop`). */
   dropCollection(ns: string): void {
+    const entry = this.collections.get(ns);
+    if (entry === undefined) return;
     this.collections.delete(ns);
+    this.observer?.collectionDropped(entry);
   }
 
   /** The shard key values of `doc` in key order; missing fields are `null` (as MongoDB extracts them). */
@@ -187,12 +228,10 @@ export class ShardingCatalog {
         `cannot split chunk ${formatBson(chunk.min)} -->> ${formatBson(chunk.max)} at its bound ${formatBson(key)}`,
       );
     const i = entry.chunks.indexOf(chunk);
-    entry.chunks.splice(
-      i,
-      1,
-      { min: chunk.min, max: key, shard: chunk.shard },
-      { min: key, max: chunk.max, shard: chunk.shard },
-    );
+    const left: ChunkEntry = { min: chunk.min, max: key, shard: chunk.shard };
+    const right: ChunkEntry = { min: key, max: chunk.max, shard: chunk.shard };
+    entry.chunks.splice(i, 1, left, right);
+    this.observer?.chunkSplit(entry, chunk, left, right);
   }
 
   /** The chunk whose bounds are exactly `[min, max)`, if any. */
@@ -201,8 +240,11 @@ export class ShardingCatalog {
   }
 
   /** Changes a chunk's owner (the metadata half of `moveChunk`; the caller moves the documents). */
-  setChunkShard(chunk: ChunkEntry, shard: string): void {
+  setChunkShard(entry: ShardedCollectionEntry, chunk: ChunkEntry, shard: string): void {
+    const from = chunk.shard;
+    if (from === shard) return;
     chunk.shard = shard;
+    this.observer?.chunkMoved(entry, chunk, from);
   }
 }
 
