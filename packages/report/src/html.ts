@@ -154,21 +154,20 @@ function pageViolation(v: ReportViolation, i: number, parts: ReportParts): PageW
   };
 }
 
-function violationsHtml(violations: readonly PageWhy[]): string {
-  if (violations.length === 0) return "";
-  const cards = violations
+/** One question with its answer: the question links to its events, the answer's parts to theirs. */
+function whyCard(w: PageWhy, cardClass: string): string {
+  const answer = w.a
     .map(
-      (w) =>
-        `<div class="why-card violation"><a href="#" class="why q" data-why="${esc(w.id)}">${esc(w.q)}</a>` +
-        w.a
-          .map(
-            (s) =>
-              `<p>${s.map((p) => ("text" in p ? esc(p.text) : `<a href="#" class="ref" data-item="${p.item}">${esc(p.label)}</a>`)).join("")}</p>`,
-          )
-          .join("") +
-        `</div>`,
+      (s) =>
+        `<p>${s.map((p) => ("text" in p ? esc(p.text) : `<a href="#" class="ref" data-item="${p.item}">${esc(p.label)}</a>`)).join("")}</p>`,
     )
     .join("");
+  return `<div class="${cardClass}"><a href="#" class="why q" data-why="${esc(w.id)}">${esc(w.q)}</a>${answer}</div>`;
+}
+
+function violationsHtml(violations: readonly PageWhy[]): string {
+  if (violations.length === 0) return "";
+  const cards = violations.map((w) => whyCard(w, "why-card violation")).join("");
   return `<section id="violations"><h2>Violated invariants <span class="count">${violations.length}</span></h2><p class="intro">The run broke ${violations.length === 1 ? "this invariant" : "these invariants"}. The diagram opens on the first one: the event that broke it in blue, the events that led to it in orange. Click a violation to highlight its events again, or a time to go to that event.</p>${cards}</section>`;
 }
 
@@ -179,19 +178,7 @@ function whysHtml(whys: readonly PageWhy[]): string {
   return kinds
     .map((k) => {
       const list = whys.filter((w) => w.kind === k);
-      const cards = list
-        .map(
-          (w) =>
-            `<div class="why-card"><a href="#" class="why q" data-why="${esc(w.id)}">${esc(w.q)}</a>` +
-            w.a
-              .map(
-                (s) =>
-                  `<p>${s.map((p) => ("text" in p ? esc(p.text) : `<a href="#" class="ref" data-item="${p.item}">${esc(p.label)}</a>`)).join("")}</p>`,
-              )
-              .join("") +
-            `</div>`,
-        )
-        .join("");
+      const cards = list.map((w) => whyCard(w, "why-card")).join("");
       return `<h3>${esc(WHY_HEADINGS[k as WhyKind] ?? k)} <span class="count">${list.length}</span></h3>${cards}`;
     })
     .join("");
