@@ -189,6 +189,28 @@ void describe("safety invariants on synthetic traces", () => {
     assert.deepEqual(violationsOf(ttlNotEarly, onTime), []);
   });
 
+  void test("ttl-not-early compares whole milliseconds, as BSON dates do (found by the 10,000-seed sweep, seed 4813)", () => {
+    // The upsert lands 0.4 ms into a millisecond: its lastUse is that millisecond; the TTL
+    // monitor may delete it at exactly lastUse + 1800 s, not 0.4 ms later.
+    const upsert = request(
+      0.0004,
+      "mongos0",
+      "shard0",
+      { update: "system.sessions", updates: [{ q: { _id: { id: ID, uid: NOAUTH } }, u: [], upsert: true }] },
+      { ok: true },
+    );
+    (upsert[0].payload as { db: string }).db = "config";
+    const expire = (t: number) => ({
+      t,
+      node: "shard0",
+      type: "ttl.expire",
+      ns: "config.system.sessions",
+      ids: [{ id: ID, uid: NOAUTH }],
+    });
+    assert.deepEqual(violationsOf(ttlNotEarly, trace(...upsert, expire(1800))), []);
+    assert.equal(violationsOf(ttlNotEarly, trace(...upsert, expire(1799.999))).length, 1, "one millisecond early");
+  });
+
   void test("no-cursor-survives-kill: a matching cursor still open after the kill answered", () => {
     const open = { t: 1, node: "mongos0", type: "cursor.open", cursorId: "7", ns: "test.items", lsid: LSID };
     const use = request(1, "client1", "mongos0", { find: "items", lsid: { id: ID } }, { ok: true });

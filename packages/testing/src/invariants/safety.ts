@@ -341,7 +341,8 @@ export const ttlNotEarly: SafetyInvariant = {
       const isUpsert =
         r !== undefined && r.name === "update" && r.body.db === "config" && r.body.command.update === "system.sessions";
       if (e.type === "net.deliver" && !e.label.endsWith(":reply")) {
-        if (isUpsert) delivered.set(e, index.nodeClock(e.node, e.time));
+        // `$$NOW` and the TTL monitor's clock are BSON dates: whole milliseconds of the node's clock.
+        if (isUpsert) delivered.set(e, Math.floor(index.nodeClock(e.node, e.time)));
         return;
       }
       if (e.type === "cmd.reply" && isUpsert) {
@@ -362,7 +363,7 @@ export const ttlNotEarly: SafetyInvariant = {
       const ns = field<string>(e, "ns");
       if (ns !== undefined && ns !== "config.system.sessions") return;
       const ids = field<unknown[]>(e, "ids") ?? [];
-      const now = index.nodeClock(e.node, e.time);
+      const now = Math.floor(index.nodeClock(e.node, e.time));
       for (const id of ids) {
         const key = id !== null && typeof id === "object" ? keyOfRecord(id as Document) : undefined;
         if (key === undefined) continue;
