@@ -8,7 +8,7 @@ import { Binary, Long, Timestamp } from "bson";
 import type { NodeContext, RequestOptions } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
-import type { OperationContext } from "../node/operation-context.js";
+import { OperationDecoration, type OperationContext } from "../node/operation-context.js";
 import type { ClusterClock, ClusterTimeStore } from "./cluster-clock.js";
 
 /** The dummy signature (`hash`: 20 zero bytes, `keyId` 0): one frozen value shared by every reply. */
@@ -65,7 +65,7 @@ export function gossipIn(clock: ClusterClock, wallMs: number, maxDriftSecs: numb
 // ---- operationTime ------------------------------------------------------------------------------
 
 /** Per operation: the latest time it wrote at (mongod) or a contacted shard reported (mongos). */
-const operationTimes = new WeakMap<OperationContext, Timestamp>();
+const operationTimes = new OperationDecoration<Timestamp>("operationTime");
 
 /** Records that `op` wrote at `t` (a mongod's oplog time for the operation). */
 export function noteOperationTime(op: OperationContext, t: Timestamp): void {

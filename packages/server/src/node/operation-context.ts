@@ -28,6 +28,36 @@ export interface DeadlineHost {
 }
 
 /**
+ * A typed slot on every operation (MongoDB's `OperationContext::declareDecoration`), for what
+ * other layers attach to it: the checked-out session, the transaction participant or router, the
+ * operation time. A slot of a small per-operation array, cheaper than a WeakMap per concept.
+ *
+ * @example
+ * ```ts
+ * const startedBy = new OperationDecoration<string>("startedBy");
+ * startedBy.set(op, "me");
+ * startedBy.get(op); // "me"
+ * ```
+ */
+export class OperationDecoration<T> {
+  static #slots = 0;
+  readonly #slot = OperationDecoration.#slots++;
+
+  constructor(
+    /** A name for debugging. */
+    readonly name: string,
+  ) {}
+
+  get(op: OperationContext): T | undefined {
+    return op.decorations?.[this.#slot] as T | undefined;
+  }
+
+  set(op: OperationContext, value: T | undefined): void {
+    (op.decorations ??= [])[this.#slot] = value;
+  }
+}
+
+/**
  * One running operation (MongoDB's `OperationContext`): the command, who sent it, its session
  * fields, and its interruption state. `killOp` and the kill-sessions machinery interrupt it, and
  * so does its deadline (`maxTimeMS`).
@@ -50,6 +80,8 @@ export class OperationContext {
   writeSet: WriteSet | undefined;
   /** The connection's authorization state (set by dispatch before the command runs). */
   authz!: AuthorizationSession;
+  /** @internal The values of the {@link OperationDecoration}s, by slot (made on first use). */
+  decorations: unknown[] | undefined;
 
   constructor(
     readonly opId: number,

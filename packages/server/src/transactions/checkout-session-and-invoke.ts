@@ -8,7 +8,7 @@ import { wait, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
 import type { Document } from "../idl/bson-types.js";
 import { isTask, type CommandDefinition, type CommandResult } from "../commands/command.js";
-import type { OperationContext } from "../node/operation-context.js";
+import { OperationDecoration, type OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import { isMongod } from "../node/topology.js";
 import type { LogicalSessionId } from "../session/index.js";
@@ -37,7 +37,7 @@ const DDL_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The session an operation has checked out (`OperationContextSession::get`). */
-const sessionByOp = new WeakMap<OperationContext, Session>();
+const sessionByOp = new OperationDecoration<Session>("checkedOutSession");
 
 /** The session-catalog entry `op` has checked out, if any (mongod and mongos). */
 export function checkedOutSession(op: OperationContext): Session | undefined {
@@ -148,7 +148,7 @@ function* checkOutSessionAndInvoke(
         // Block behind the prepared transaction with the session checked in, then retry.
         const exited = p.onExitPrepare();
         catalog.checkIn(session, op);
-        sessionByOp.delete(op);
+        sessionByOp.set(op, undefined);
         session = undefined;
         yield* wait(op.interruptible(exited));
         session = yield* catalog.checkOut(op, lsid);
@@ -182,7 +182,7 @@ function* checkOutSessionAndInvoke(
   } finally {
     setParticipantForOp(op, undefined);
     if (session !== undefined) {
-      sessionByOp.delete(op);
+      sessionByOp.set(op, undefined);
       catalog.checkIn(session, op);
     }
   }

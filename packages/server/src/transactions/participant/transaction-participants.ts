@@ -9,7 +9,7 @@ import { Long } from "bson";
 import { spawn, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
-import type { OperationContext } from "../../node/operation-context.js";
+import { OperationDecoration, type OperationContext } from "../../node/operation-context.js";
 import type { ServerNode } from "../../node/server-node.js";
 import { NodeRoles } from "../../node/topology.js";
 import type { LogicalSessionId } from "../../session/index.js";
@@ -41,7 +41,7 @@ export interface OpenTransaction {
 }
 
 /** Participants per operation (`TransactionParticipant::get(opCtx)`: set while checked out). */
-const participantByOp = new WeakMap<OperationContext, TransactionParticipant>();
+const participantByOp = new OperationDecoration<TransactionParticipant>("transactionParticipant");
 
 /** The participant of the session `op` has checked out, if any. */
 export function participantForOp(op: OperationContext): TransactionParticipant | undefined {
@@ -50,8 +50,7 @@ export function participantForOp(op: OperationContext): TransactionParticipant |
 
 /** @internal Sets or clears the participant of an operation. */
 export function setParticipantForOp(op: OperationContext, p: TransactionParticipant | undefined): void {
-  if (p === undefined) participantByOp.delete(op);
-  else participantByOp.set(op, p);
+  participantByOp.set(op, p);
 }
 
 /** The lifetime-limit job's period: `clamp(limit / 2, 1 s, 60 s)` (`getPeriod`). */

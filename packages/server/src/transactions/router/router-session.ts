@@ -9,7 +9,7 @@ import { NetworkError, spawn, wait, Future, type Task } from "@sessionsim/kernel
 import { isTask, type CommandResult } from "../../commands/command.js";
 import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
-import type { OperationContext } from "../../node/operation-context.js";
+import { OperationDecoration, type OperationContext } from "../../node/operation-context.js";
 import type { ServerNode } from "../../node/server-node.js";
 import { forwardedFields } from "../../sharding/session-fields.js";
 import { runOnShard, sendToShard } from "../../sharding/router.js";
@@ -24,7 +24,7 @@ import { TransactionRouter, type TransactionAction } from "./transaction-router.
  * (`RouterSessionCatalog::reapSessionsOlderThan`) forgets them.
  */
 const routersOfSession = new SessionDecoration("transactionRouter", () => new Map<string, TransactionRouter>());
-const routerOfOp = new WeakMap<OperationContext, TransactionRouter>();
+const routerOfOp = new OperationDecoration<TransactionRouter>("transactionRouter");
 
 /**
  * The transaction router of session `lsid` on mongos `node` (created on first use). Router state
