@@ -31,10 +31,10 @@ export const DEFAULT_NETWORK: NetworkConfig = Object.freeze({
 
 export function sampleLatency(d: LatencyDistribution, rng: Rng): number {
   switch (d.kind) {
+    case "uniform": // the default, first
+      return roundMicros(rng.between(d.minMs, d.maxMs));
     case "fixed":
       return d.ms;
-    case "uniform":
-      return roundMicros(rng.between(d.minMs, d.maxMs));
     case "exponential":
       return roundMicros(d.minMs - Math.log(1 - rng.next()) * (d.meanMs - d.minMs));
   }

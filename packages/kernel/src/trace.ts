@@ -54,6 +54,7 @@ class MessageChunk {
 /** Message events (the bulk of any trace) in typed-array columns, chunked so nothing is copied. */
 class MessageColumns {
   private readonly chunks: MessageChunk[] = [];
+  private current: MessageChunk | undefined;
   private length = 0;
 
   add(
@@ -68,8 +69,8 @@ class MessageColumns {
   ): number {
     const i = this.length++;
     const j = i & (CHUNK - 1);
-    if (j === 0) this.chunks.push(new MessageChunk());
-    const c = this.chunks[this.chunks.length - 1];
+    let c = this.current;
+    if (j === 0 || c === undefined) this.chunks.push((c = this.current = new MessageChunk()));
     c.kind[j] = kind;
     c.time[j] = time;
     c.node[j] = node;
