@@ -1,4 +1,4 @@
-import { bsonTypeName, isNumeric, isPlainObject, toDouble } from "../storage/bson-types.js";
+import { bsonTypeName, firstKey, isNumeric, isPlainObject, toDouble } from "../storage/bson-types.js";
 
 /** A BSON document as the simulation handles it: a plain object of bson-typed values. */
 export type Document = Record<string, unknown>;
@@ -9,7 +9,7 @@ export const bsonTypeOf: (v: unknown) => string = bsonTypeName;
 /** A numeric BSON value as a JS number (Long beyond 2^53 loses precision). */
 export const toNumber: (v: unknown) => number = toDouble;
 
-export { isNumeric };
+export { firstKey, isNumeric };
 
 /** A plain document (not an array, not a bson value class, not a Date). */
 export function isDocument(v: unknown): v is Document {

@@ -13,7 +13,7 @@ import { AuthorizationSession, checkCommandAuth, kInternalUser } from "../auth/i
 import { commandsFor } from "../commands/index.js";
 import { isTask, type CommandDefinition, type CommandResult } from "../commands/command.js";
 import { ErrorCodes, ServerError, codeNameOf, type ErrorReply } from "../errors/index.js";
-import { isDocument, type Document } from "../idl/bson-types.js";
+import { firstKey, isDocument, type Document } from "../idl/bson-types.js";
 import { makeParameters, type ParameterValues } from "../parameters/server-parameters.js";
 import { OperationContext, type CommandRequest } from "./operation-context.js";
 import { NodeRoles, type NodeIdentity, type NodeRole } from "./topology.js";
@@ -57,12 +57,6 @@ function isValidDbName(db: unknown): db is string {
   if (db.length === 0 || db.length >= 64 || INVALID_DB_CHARS.test(db)) return false;
   if (validDbNames.size < 1024) validDbNames.add(db);
   return true;
-}
-
-/** The first field name of a command document (its command name), without listing every key. */
-function firstFieldName(command: Document): string {
-  for (const k in command) return k;
-  return "";
 }
 
 /**
@@ -145,7 +139,7 @@ export class ServerNode implements Process {
     const raw = body as CommandRequest | undefined;
     // A malformed request gets an empty command (answered as an unknown command), never a throw.
     const request = (isDocument(raw?.command) ? raw : { ...raw, command: {} }) as CommandRequest;
-    const commandName = firstFieldName(request.command);
+    const commandName = firstKey(request.command) ?? "";
     const op = new OperationContext(this.nextOpId++, request, commandName, from, this.now());
     this.ops.set(op.opId, op);
     const finish = (doc: Document): void => {

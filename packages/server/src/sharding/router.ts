@@ -1,6 +1,6 @@
 import { wait, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError } from "../errors/index.js";
-import type { Document } from "../idl/bson-types.js";
+import { firstKey, type Document } from "../idl/bson-types.js";
 import type { CommandRequest, OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import { forwardedFields } from "./session-fields.js";
@@ -22,11 +22,7 @@ export function* runOnShard(
 ): Task<Document> {
   const target = node.shared.sharding.primaryNodeOf(shardId);
   if (target === undefined) throw new ServerError(ErrorCodes.ShardNotFound, `Shard ${shardId} not found`);
-  let commandName = "command";
-  for (const k in request.command) {
-    commandName = k;
-    break;
-  }
+  const commandName = firstKey(request.command) ?? "command";
   const reply = node.ctx.request(target, request, {
     label: commandName,
     timeoutMs: timeoutMs ?? node.params.internalRequestTimeoutMS,

@@ -43,6 +43,15 @@ export function bsonTag(v: object): string | undefined {
 }
 
 /**
+ * The first field name of a document (a command's name, an operator), without listing every key;
+ * undefined for an empty one.
+ */
+export function firstKey(o: object): string | undefined {
+  for (const k in o) return k;
+  return undefined;
+}
+
+/**
  * True for a plain (sub)document: not an array, Date, RegExp, typed array or `bson` class.
  * Only plain documents are traversed by dotted paths.
  */

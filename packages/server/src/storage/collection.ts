@@ -8,7 +8,7 @@ import { ObjectId } from "bson";
 import { InvariantViolation, ServerError, ErrorCodes } from "../errors/index.js";
 import { compareBson } from "./bson-order.js";
 import { bsonHash, bsonKey } from "./bson-key.js";
-import { isPlainObject, type Doc } from "./bson-types.js";
+import { firstKey, isPlainObject, type Doc } from "./bson-types.js";
 import { deepCopy } from "./deep-copy.js";
 import { keyValues } from "./field-path.js";
 import {
@@ -120,11 +120,6 @@ interface IdLookup {
   readonly hash: number;
   /** True for `{_id: v}` / `{_id: {$eq: v}}`: an upsert's `_id` is then `v`. */
   readonly equality: boolean;
-}
-
-function firstKey(o: Doc): string | undefined {
-  for (const k in o) return k;
-  return undefined;
 }
 
 function single(id: unknown): IdLookup {

@@ -8,7 +8,7 @@ import { ServerError, ErrorCodes } from "../errors/index.js";
 import { parseAddFields } from "./add-fields.js";
 import { bsonEquals } from "./bson-order.js";
 import { formatBson } from "./bson-format.js";
-import { isPlainObject, type Doc } from "./bson-types.js";
+import { firstKey, isPlainObject, type Doc } from "./bson-types.js";
 import { deepCopy } from "./deep-copy.js";
 import { splitPath } from "./field-path.js";
 import { BSON_CONTEXT } from "./mingo-context.js";
@@ -216,15 +216,19 @@ function checkIdType(doc: Doc): void {
  */
 export function applyUpdate(doc: Doc, update: ParsedUpdate, env: UpdateEnv): Doc {
   if (env.isInsert && update.kind === "pipeline" && update.constantStages !== undefined) {
-    // An upsert of constant stages (the refresh's): the seed is written in place, as below.
-    const hadId = "_id" in doc;
-    const id = doc._id;
-    for (const spec of update.constantStages) setInto(doc, spec, env.now);
-    if (hadId && !bsonEquals(doc._id, id)) throw immutableIdError(doc._id);
-    checkIdType(doc);
+    // An upsert of constant stages (the refresh's): the private seed is written in place, and
+    // nobody asks whether it changed.
+    applyConstantStages(doc, update.constantStages, env.now, "_id" in doc, doc._id);
     return doc;
   }
   return applyUpdateTracked(doc, update, env).doc;
+}
+
+/** Applies constant `$set` stages to `out` in place; an `_id` it had (`hadId`: `id`) may not change. */
+function applyConstantStages(out: Doc, stages: readonly Doc[], now: Date, hadId: boolean, id: unknown): void {
+  for (const spec of stages) setInto(out, spec, now);
+  if (hadId && !bsonEquals(out._id, id)) throw immutableIdError(out._id);
+  checkIdType(out);
 }
 
 /** {@link applyUpdate}, also saying whether the new version differs from `doc`. */
@@ -251,9 +255,8 @@ export function applyUpdateTracked(doc: Doc, update: ParsedUpdate, env: UpdateEn
       if (update.constantStages !== undefined) {
         // Only top-level fields named by the stages can change, and none can be removed.
         // One output document for all stages; an upsert seed is private, so it is written in place.
-        const id = doc._id;
         out = env.isInsert ? doc : { ...doc };
-        for (const spec of update.constantStages) setInto(out, spec, env.now);
+        applyConstantStages(out, update.constantStages, env.now, hadId, doc._id);
         let changed = env.isInsert;
         for (const spec of changed ? [] : update.constantStages) {
           for (const k in spec) {
@@ -264,8 +267,6 @@ export function applyUpdateTracked(doc: Doc, update: ParsedUpdate, env: UpdateEn
           }
           if (changed) break;
         }
-        if (hadId && !bsonEquals(out._id, id)) throw immutableIdError(out._id);
-        checkIdType(out);
         return { doc: out, changed };
       }
       const res = runPipeline([doc], update.pipeline, { now: env.now, clusterTime: env.clusterTime });
@@ -333,12 +334,7 @@ export function upsertSeed(filter: unknown): Doc {
   }
   if (only === "_id") {
     const v = filter._id;
-    let first: string | undefined;
-    if (isPlainObject(v))
-      for (const k in v) {
-        first = k;
-        break;
-      }
+    const first = isPlainObject(v) ? firstKey(v) : undefined;
     if (!(v instanceof RegExp) && (first === undefined || !first.startsWith("$"))) return { _id: deepCopy(v) };
   }
   const eqs: [string, unknown][] = [];
