@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { Cluster, type Connection, type Document, type Timestamp } from "sessionsim";
 import { assertCode, assertOk, blockCommands, docs, lsid, txn, type Doc } from "./fixtures/participant.js";
 import {
-  advanceUntil,
+  commitHeldBeforeDecision,
   coordinatorDocs,
   events,
   idsOnShard,
@@ -241,16 +241,7 @@ void describe("stepdown and the two-phase commit (txn_two_phase_commit_failover.
         ...txn(s, 1, true),
       }),
     );
-    const coordinator = cluster.connect(cluster.shard(0));
-    assertOk(
-      await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" }),
-    );
-    const commit = router.send("admin", { commitTransaction: 1, ...txn(s, 1) });
-    assert.ok(
-      await advanceUntil(cluster, () =>
-        events(cluster, "coord.failpoint").some((e) => e.failpoint === "hangBeforeWritingDecision"),
-      ),
-    );
+    const { coordinator, commit } = await commitHeldBeforeDecision(cluster, router, s, 1);
     assert.equal(await preparedCount(cluster, 3), 3);
     // shard1, prepared, steps down for 5 s: its prepared transaction survives.
     assertOk(await cluster.connect(cluster.shard(1)).runCommand("admin", { replSetStepDown: 5, force: true }));
@@ -276,16 +267,7 @@ void describe("stepdown and the two-phase commit (txn_two_phase_commit_failover.
         ...txn(s, 1, true),
       }),
     );
-    const coordinator = cluster.connect(cluster.shard(0));
-    assertOk(
-      await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" }),
-    );
-    const commit = router.send("admin", { commitTransaction: 1, ...txn(s, 1) });
-    assert.ok(
-      await advanceUntil(cluster, () =>
-        events(cluster, "coord.failpoint").some((e) => e.failpoint === "hangBeforeWritingDecision"),
-      ),
-    );
+    const { coordinator, commit } = await commitHeldBeforeDecision(cluster, router, s, 1);
     assertOk(await coordinator.runCommand("admin", { replSetStepDown: 5, force: true }));
     const first = await cluster.wait(commit);
     assertCode(first, "InterruptedDueToReplStateChange", 11602);

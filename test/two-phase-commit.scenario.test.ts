@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { Long, type Cluster, type Connection, type Document } from "sessionsim";
 import {
   advanceUntil,
+  commitHeldBeforeDecision,
   coordinatorDocs,
   events,
   idsOnShard,
@@ -66,16 +67,7 @@ void describe("two-phase commit through mongos (txn_two_phase_commit_basic.js)",
     assert.deepEqual(first.recoveryToken, { recoveryShardId: "shard0" });
     assert.deepEqual(await allIds(cluster), NOTHING, "uncommitted writes are invisible outside the transaction");
 
-    const coordinator = cluster.connect(cluster.shard(0));
-    assertOk(
-      await coordinator.runCommand("admin", { configureFailPoint: "hangBeforeWritingDecision", mode: "alwaysOn" }),
-    );
-    const commit = router.send("admin", { commitTransaction: 1, ...txn(lsid, 1) });
-    assert.ok(
-      await advanceUntil(cluster, () =>
-        events(cluster, "coord.failpoint").some((e) => e.failpoint === "hangBeforeWritingDecision"),
-      ),
-    );
+    const { coordinator, commit } = await commitHeldBeforeDecision(cluster, router, lsid, 1);
     // Every participant is prepared; the coordinator has written its participant list, no decision yet.
     const docs = await coordinatorDocs(cluster, 0);
     assert.equal(docs.length, 1);

@@ -27,16 +27,21 @@ const noKillAll: SafetyInvariant = {
 };
 const invariants = [...ALL_INVARIANTS, noKillAll];
 
+/** The failing `--exact-commands` case both tests replay (searched for once). */
+let failing: ReturnType<typeof checkStandard> | undefined;
+const exactFailure = (): ReturnType<typeof checkStandard> =>
+  (failing ??= checkStandard({
+    seed: 3,
+    numRuns: 30,
+    faults: "network",
+    commands: 30,
+    exactCommands: true,
+    invariants,
+  }));
+
 void describe("sessionsim replay", () => {
   void test("replays an --exact-commands failure and reports the violation in the page", async () => {
-    const first = await checkStandard({
-      seed: 3,
-      numRuns: 30,
-      faults: "network",
-      commands: 30,
-      exactCommands: true,
-      invariants,
-    });
+    const first = await exactFailure();
     assert.ok(first.failed && first.reproduction !== undefined);
     assert.match(first.reproduction, /exact=true/);
     const dir = mkdtempSync(join(tmpdir(), "sessionsim-replay-"));
@@ -65,14 +70,7 @@ void describe("sessionsim replay", () => {
   void test("a line that is not a reproduction, or that cannot be followed, is a usage error", async () => {
     const quiet = { invariants, print: () => undefined };
     await assert.rejects(replay("garbage", {}, quiet), UsageError);
-    const first = await checkStandard({
-      seed: 3,
-      numRuns: 30,
-      faults: "network",
-      commands: 30,
-      exactCommands: true,
-      invariants,
-    });
+    const first = await exactFailure();
     assert.ok(first.reproduction !== undefined);
     // Without exact=true the path is followed in another arbitrary (the old, unreplayable format).
     await assert.rejects(
