@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { ALL_INVARIANTS, checkStandard, type SafetyInvariant } from "@sessionsim/testing";
 import { replay } from "../src/replay.js";
 import { UsageError } from "../src/usage.js";
@@ -47,8 +48,10 @@ void describe("sessionsim replay", () => {
     const dir = mkdtempSync(join(tmpdir(), "sessionsim-replay-"));
     try {
       const file = join(dir, "out.html");
+      // Plain text: picocolors colours the output wherever a CI variable is set.
       const printed: string[] = [];
-      const r = await replay(first.reproduction, { report: file }, { invariants, print: (l) => printed.push(l) });
+      const print = (l: string): number => printed.push(stripVTControlCharacters(l));
+      const r = await replay(first.reproduction, { report: file }, { invariants, print });
       assert.equal(r.failed, true);
       assert.ok(r.violations.some((v) => v.invariant === "planted-no-kill-all"));
       assert.deepEqual(r.written, [file]);
