@@ -1,5 +1,5 @@
 import { ErrorCodes, ServerError } from "../errors/index.js";
-import { FieldReader, expectDocument, wrongType } from "../idl/parse.js";
+import { FieldReader, expectDocument, unknownField, wrongType } from "../idl/parse.js";
 import { isDocument, type Document } from "../idl/bson-types.js";
 import { NodeRoles } from "../node/topology.js";
 import type { OperationContext } from "../node/operation-context.js";
@@ -112,7 +112,7 @@ export const insertCommand: CommandDefinition = {
 };
 
 /** The fields of an update statement (`UpdateOpEntry` in `write_ops.idl`). */
-const UPDATE_OP_ENTRY_FIELDS: readonly string[] = [
+const UPDATE_OP_ENTRY_FIELDS: ReadonlySet<string> = new Set([
   "q",
   "u",
   "upsert",
@@ -124,7 +124,14 @@ const UPDATE_OP_ENTRY_FIELDS: readonly string[] = [
   "upsertSupplied",
   "sampleId",
   "sort",
-];
+]);
+
+/** `upsert` / `multi`: absent (false), a boolean, or else the reader's safeBool rules and errors. */
+function stmtFlag(s: Document, f: "upsert" | "multi"): boolean {
+  const v = s[f];
+  if (v === undefined) return false;
+  return typeof v === "boolean" ? v : (new FieldReader(s, "UpdateOpEntry").flag(f) ?? false);
+}
 
 /** Applies one `update` statement `{q, u, upsert, multi, ...}` on a mongod. */
 export function applyUpdateStatement(
@@ -139,14 +146,14 @@ export function applyUpdateStatement(
 ): void {
   if (!isDocument(stmt)) throw wrongType(`update.updates.${index}`, stmt, "object");
   const s = stmt;
-  const r = new FieldReader(s, "UpdateOpEntry");
-  const q = r.document("q");
+  // Checked inline (a refresh sends a million statements); the reader words the errors.
+  const q = isDocument(s.q) ? s.q : new FieldReader(s, "UpdateOpEntry").document("q");
   if (s.u === undefined) throw new ServerError(40414, "BSON field 'UpdateOpEntry.u' is missing but a required field");
   if (!isDocument(s.u) && !Array.isArray(s.u))
     throw new ServerError(ErrorCodes.TypeMismatch, "Update argument must be either an object or an array");
-  const upsert = r.flag("upsert") ?? false;
-  const multi = r.flag("multi") ?? false;
-  r.strict(UPDATE_OP_ENTRY_FIELDS);
+  const upsert = stmtFlag(s, "upsert");
+  const multi = stmtFlag(s, "multi");
+  for (const f in s) if (!UPDATE_OP_ENTRY_FIELDS.has(f) && s[f] !== undefined) throw unknownField(`UpdateOpEntry.${f}`);
   const coll = catalogOf(node).collection(ns);
   const res = coll.update(q, s.u, { upsert, multi, now }, op.writeSet);
   const upsertedId = res.upsertedId; // a copy per read

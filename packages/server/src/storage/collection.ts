@@ -21,7 +21,7 @@ import {
 import { compileFilter, type Matcher } from "./matcher.js";
 import { runPipeline, type PipelineOptions } from "./pipeline.js";
 import { parseSort, sortDocs } from "./sort.js";
-import { applyUpdate, applyUpdateTracked, parseUpdate, upsertSeed } from "./update.js";
+import { applyUpdate, applyUpdateTracked, idSeed, parseUpdate, upsertSeed } from "./update.js";
 import type { Timestamp } from "bson";
 import { UpdateErrorCodes } from "./update-operators.js";
 import { writeConflict, type PendingWrite, type WriteSet } from "./write-set.js";
@@ -65,7 +65,7 @@ export interface FindOptions {
 export interface UpdateOptions {
   readonly upsert?: boolean;
   readonly multi?: boolean;
-  /** The node's wall clock (`$$NOW`, `$currentDate`). */
+  /** The node's wall clock (`$$NOW`, `$currentDate`); documents stamped with `$$NOW` keep it. */
   readonly now: Date;
   /** The value of `$$CLUSTER_TIME` / `$currentDate: {$type: "timestamp"}`. */
   readonly clusterTime?: Timestamp;
@@ -292,6 +292,12 @@ export class Collection {
       if (p !== undefined) return p.doc ?? undefined;
     }
     return rec.doc;
+  }
+
+  /** The committed document with `_id` `id`, as a selection (no write set). */
+  #visibleCommitted(id: unknown, hash: number): readonly Visible[] {
+    const rec = this.#store.get(id, hash);
+    return rec === undefined ? NOTHING : [{ rec, doc: rec.doc }];
   }
 
   /** All documents visible through `ws`, in natural order (its own inserts last). */
@@ -533,8 +539,6 @@ export class Collection {
     ws: WriteSet | undefined,
     hash: number,
     known?: DocRecord | null,
-    /** The `_id` index's chain head for `hash`, if the caller has it (null: none). */
-    head?: DocRecord | null,
   ): void {
     if (ws !== undefined) ws._assertWritable();
     let rec = known ?? undefined;
@@ -547,7 +551,7 @@ export class Collection {
       rec = v.rec;
     }
     if (ws === undefined && this.#owners.size === 0 && this.#indexes.unique().length === 0) {
-      this.#store.insert(d, hash, head); // the hot path: no locks, no unique indexes
+      this.#store.insert(d, hash); // the hot path: no locks, no unique indexes
       return;
     }
     this.#execute([{ rec, id: d._id, before: undefined, after: d }], ws);
@@ -596,27 +600,21 @@ export class Collection {
       throw new ServerError(ErrorCodes.FailedToParse, "multi update is not supported for replacement-style update");
     }
     const lookup = idLookup(filter);
-    // `{_id: v}` outside a write set (the refresh's upserts): one probe of the `_id` index serves
-    // both the match and, when nothing matches, the insert.
-    const probe =
-      ws === undefined && lookup?.equality === true && onlyId(filter as Doc)
-        ? this.#store.find(lookup.id, lookup.hash)
-        : undefined;
-    const targets =
-      probe === undefined
-        ? this.#select(filter, ws, options.multi ? 0 : 1, lookup)
-        : probe.found === undefined
-          ? NOTHING
-          : [{ rec: probe.found, doc: probe.found.doc }];
+    const byIdOnly = lookup?.equality === true && onlyId(filter as Doc);
+    // `{_id: v}` outside a write set (the refresh's upserts): one probe of the `_id` index.
+    const targets: readonly Visible[] =
+      byIdOnly && ws === undefined
+        ? this.#visibleCommitted(lookup.id, lookup.hash)
+        : this.#select(filter, ws, options.multi ? 0 : 1, lookup);
     if (targets.length === 0) {
       if (!options.upsert) return { matched: 0, modified: 0 };
-      const seed = upsertSeed(filter);
+      const seed = byIdOnly ? idSeed(lookup.id) : upsertSeed(filter);
       const insertEnv = { now: options.now, clusterTime: options.clusterTime, isInsert: true };
       const doc = this.#prepareInsert(applyUpdate(seed, parsed, insertEnv));
-      if (lookup !== undefined && lookup.equality && "_id" in seed && onlyId(filter as Doc)) {
+      if (byIdOnly && "_id" in seed) {
         // The new _id is the filter's (an update cannot change it), which the lookup just missed.
         const rec = ws === undefined ? undefined : this.#store.get(doc._id, lookup.hash);
-        this.#insertPrepared(doc, ws, lookup.hash, rec ?? null, probe === undefined ? undefined : (probe.head ?? null));
+        this.#insertPrepared(doc, ws, lookup.hash, rec ?? null);
       } else {
         this.#insertPrepared(doc, ws, bsonHash(doc._id));
       }

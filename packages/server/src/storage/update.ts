@@ -57,7 +57,9 @@ function isConstantExpr(v: unknown): boolean {
 }
 
 function evalConstant(v: unknown, now: Date): unknown {
-  if (v === "$$NOW") return new Date(now.getTime());
+  // Stored documents are never mutated and reads copy them, so every document one update stamps
+  // shares its `now` (a refresh writes a thousand records per command).
+  if (v === "$$NOW") return now;
   if (Array.isArray(v)) return v.map((e) => evalConstant(e, now));
   if (isPlainObject(v)) {
     const out: Doc = {};
@@ -312,6 +314,15 @@ function equalities(filter: Doc, out: [string, unknown][]): void {
   }
 }
 
+/** The upsert seed of the filter `{_id: id}` (`id` a value, not an operator document): `{_id: id}`. */
+export function idSeed(id: unknown): Doc {
+  // Built from `{}`, which has room for a few more fields in the object itself: the update then
+  // adds `lastUse` without allocating a property store (one per stored session).
+  const seed: Doc = {};
+  seed._id = deepCopy(id);
+  return seed;
+}
+
 /**
  * The document an upsert starts from: the equality conditions of the query (`{a: 1}`,
  * `{a: {$eq: 1}}`, inside `$and`), dotted paths expanded, `_id` first. The update is then applied
@@ -335,7 +346,7 @@ export function upsertSeed(filter: unknown): Doc {
   if (only === "_id") {
     const v = filter._id;
     const first = isPlainObject(v) ? firstKey(v) : undefined;
-    if (!(v instanceof RegExp) && (first === undefined || !first.startsWith("$"))) return { _id: deepCopy(v) };
+    if (!(v instanceof RegExp) && (first === undefined || !first.startsWith("$"))) return idSeed(v);
   }
   const eqs: [string, unknown][] = [];
   equalities(filter, eqs);
