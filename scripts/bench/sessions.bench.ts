@@ -6,6 +6,7 @@
  * - `sessions.heapBytesPerSession`: heap growth per cached session while filling the mongos cache
  *   through `vivify` — the cache entry plus everything a run keeps for it (its `session.vivify`
  *   trace event), divided by the number of sessions.
+ * The wall time is the best of three trials, each on a fresh cluster; the heap figure is the first's.
  * Sessions are added through the cache API (what a command's `initializeOperationSessionInfo`
  * calls), which skips building a million command documents.
  */
@@ -39,7 +40,8 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-export async function sessionsBench(): Promise<Figure[]> {
+/** One mongos cache filled with N sessions, then one refresh: its wall time and the cache's heap. */
+async function refreshOnce(): Promise<{ wallMs: number; bytesPerSession: number }> {
   const cluster = await Cluster.start({
     seed: 1,
     shards: 2,
@@ -69,9 +71,23 @@ export async function sessionsBench(): Promise<Figure[]> {
   const conn = cluster.connect(cluster.mongos());
   const count = await conn.runCommand("config", { count: "system.sessions" });
   if (count.n !== N) throw new Error(`config.system.sessions holds ${String(count.n)} documents, expected ${N}`);
+  await cluster.stop();
+  return { wallMs, bytesPerSession: (after - before) / N };
+}
 
+/** Single runs on this shared 2-core VM swing by a fifth (CPU steal): the time is the best of three. */
+const TRIALS = 3;
+
+export async function sessionsBench(): Promise<Figure[]> {
+  let wallMs = Infinity;
+  let bytesPerSession = 0;
+  for (let t = 0; t < TRIALS; t++) {
+    const r = await refreshOnce();
+    wallMs = Math.min(wallMs, r.wallMs);
+    if (t === 0) bytesPerSession = r.bytesPerSession; // later trials overlap the previous one's collection
+  }
   return [
     { name: "sessions.refresh1M.wallMs", value: Math.round(wallMs), unit: "ms" },
-    { name: "sessions.heapBytesPerSession", value: Math.round((after - before) / N), unit: "bytes" },
+    { name: "sessions.heapBytesPerSession", value: Math.round(bytesPerSession), unit: "bytes" },
   ];
 }

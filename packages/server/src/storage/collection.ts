@@ -534,12 +534,7 @@ export class Collection {
    * of that `_id` the caller has just looked up through `ws` (null: none; then no document is
    * visible), undefined if it has not.
    */
-  #insertPrepared(
-    d: Doc,
-    ws: WriteSet | undefined,
-    hash: number,
-    known?: DocRecord | null,
-  ): void {
+  #insertPrepared(d: Doc, ws: WriteSet | undefined, hash: number, known?: DocRecord | null): void {
     if (ws !== undefined) ws._assertWritable();
     let rec = known ?? undefined;
     if (known === undefined) {

@@ -62,7 +62,9 @@ export class RecordStore {
 
   /** The record whose `_id` equals `id` (`hash` = `bsonHash(id)`). */
   get(id: unknown, hash: number = bsonHash(id)): DocRecord | undefined {
-    for (let r = this.#heads[this.#slot(hash)]; r !== undefined; r = r.chain) {
+    const p = this.#slot(hash);
+    if (this.#hashes[p] === EMPTY) return undefined; // (most upserts: no second cache miss)
+    for (let r = this.#heads[p]; r !== undefined; r = r.chain) {
       if (bsonEquals(r.doc._id, id)) return r;
     }
     return undefined;
@@ -71,9 +73,11 @@ export class RecordStore {
   /** Appends a document whose `_id` is not present (the caller checked). */
   insert(doc: Doc, hash: number = bsonHash(doc._id)): DocRecord {
     const p = this.#slot(hash);
-    const rec: DocRecord = { doc, hash, chain: this.#heads[p], prev: this.#tail, next: undefined, live: true };
+    const fresh = this.#hashes[p] === EMPTY;
+    const chain = fresh ? undefined : this.#heads[p];
+    const rec: DocRecord = { doc, hash, chain, prev: this.#tail, next: undefined, live: true };
     this.#heads[p] = rec;
-    if (this.#hashes[p] === EMPTY) {
+    if (fresh) {
       this.#hashes[p] = hash;
       if (++this.#used * 2 > this.#hashes.length) this.#grow();
     }
