@@ -285,6 +285,17 @@ function markOf(e: AnyEvent, a: Analysis): Pick<Item, "k" | "g" | "x" | "c" | "s
       return { k: "mark", g: "fault", x: "restarted", c: COLORS.ok, sh: "restart" };
     case "node.recover":
       return { k: "mark", g: "fault", x: `recovered ${short(e.detail, 40)}`, c: COLORS.ok, sh: "restart" };
+    case "repl.state": {
+      // replSetStepDown and the step-up after it: the member stops or starts taking writes.
+      const up = e.to === "PRIMARY";
+      return {
+        k: "mark",
+        g: "fault",
+        x: `${str(e, "from") ?? "?"} → ${str(e, "to") ?? "?"} (${str(e, "reason") ?? "?"})`,
+        c: up ? COLORS.ok : COLORS.warn,
+        sh: up ? "restart" : "flag",
+      };
+    }
     case "node.bug":
       return {
         k: "mark",

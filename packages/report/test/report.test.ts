@@ -87,6 +87,15 @@ void test("unknown event types and a trace without payloads still make a report"
   assert.ok(data.model.msgs[0].di.length === 0, "a message never delivered is drawn in flight");
 });
 
+void test("a stepdown and the step-up after it are marked on the member's lane", () => {
+  const b = new TraceBuilder();
+  b.add("shard0", "repl.state", { from: "PRIMARY", to: "SECONDARY", reason: "replSetStepDown" });
+  b.at(60_000).add("shard0", "repl.state", { from: "SECONDARY", to: "PRIMARY", reason: "stepUp" });
+  const data = pageData(buildReport(b.events));
+  const marks = data.model.items.filter((i) => i.k === "mark" && i.g === "fault").map((i) => i.x);
+  assert.deepEqual(marks, ["PRIMARY → SECONDARY (replSetStepDown)", "SECONDARY → PRIMARY (stepUp)"]);
+});
+
 void describe("pictures", async () => {
   const trace = await sampleRun();
 
