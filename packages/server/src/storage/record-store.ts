@@ -5,8 +5,8 @@
  * @remarks The hash index is an open-addressing table (linear probing over an `Int32Array` of
  * 30-bit {@link bsonHash}es of `_id`; at a million documents it is about twice as fast as a `Map`)
  * whose slots hold chains of records compared with `bsonEquals`; natural order is an intrusive
- * doubly-linked list. Records are mutable holders: an update swaps
- * `record.doc` without touching either structure. Stored documents themselves are never mutated.
+ * doubly-linked list. Records are mutable holders: an update swaps `record.doc` without touching
+ * either structure. Stored documents themselves are never mutated.
  *
  * @packageDocumentation
  */
