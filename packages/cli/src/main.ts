@@ -57,15 +57,19 @@ function clusterOverrides(flags: ClusterFlags): ClusterOptions | undefined {
   return Object.keys(o).length === 0 ? undefined : o;
 }
 
-addReportOptions(
-  addClusterOptions(
-    program
-      .command("demo")
-      .description("run the default simulation on a 2-shard, 1-mongos cluster and print its timeline")
-      .option("--seed <seed>", "random seed", "1")
-      .option("--no-timers", "hide timer firings"),
-  ),
-).action(async (opts: { seed: string; timers: boolean } & ClusterFlags & ReportFlags) => {
+/** The options `demo` and `run` share: the seed, timer lines, the cluster's and the report's. */
+function addRunOptions(command: Command): Command {
+  return addReportOptions(
+    addClusterOptions(command.option("--seed <seed>", "random seed", "1").option("--no-timers", "hide timer firings")),
+  );
+}
+type RunFlags = { seed: string; timers: boolean } & ClusterFlags & ReportFlags;
+
+addRunOptions(
+  program
+    .command("demo")
+    .description("run the default simulation on a 2-shard, 1-mongos cluster and print its timeline"),
+).action(async (opts: RunFlags) => {
   await runAndPrint("demo", opts.seed, opts.timers, clusterOverrides(opts), opts);
 });
 
@@ -81,15 +85,11 @@ program
     }
   });
 
-addReportOptions(
-  addClusterOptions(
-    program
-      .command("run <scenario>")
-      .description("run a named scenario and print its timeline (and write its report with --report/--svg/--png)")
-      .option("--seed <seed>", "random seed", "1")
-      .option("--no-timers", "hide timer firings"),
-  ),
-).action(async (name: string, opts: { seed: string; timers: boolean } & ClusterFlags & ReportFlags) => {
+addRunOptions(
+  program
+    .command("run <scenario>")
+    .description("run a named scenario and print its timeline (and write its report with --report/--svg/--png)"),
+).action(async (name: string, opts: RunFlags) => {
   await runAndPrint(name, opts.seed, opts.timers, clusterOverrides(opts), opts);
 });
 
