@@ -231,8 +231,9 @@ void describe("stepdown and the two-phase commit (txn_two_phase_commit_failover.
     await idsOnShard(cluster, 2),
   ];
 
-  void test("a prepared participant steps down: the coordinator's commit is retried until it is primary again", async () => {
-    const { cluster, router } = await startTxnCluster({ seed: 41 });
+  /** A transaction that wrote on all three shards, its commit held before the coordinator's decision. */
+  const heldCommitOnThreeShards = async (seed: number) => {
+    const { cluster, router } = await startTxnCluster({ seed });
     const s = await newSession(router);
     assertOk(
       await router.runCommand("test", {
@@ -241,7 +242,11 @@ void describe("stepdown and the two-phase commit (txn_two_phase_commit_failover.
         ...txn(s, 1, true),
       }),
     );
-    const { coordinator, commit } = await commitHeldBeforeDecision(cluster, router, s, 1);
+    return { cluster, router, s, ...(await commitHeldBeforeDecision(cluster, router, s, 1)) };
+  };
+
+  void test("a prepared participant steps down: the coordinator's commit is retried until it is primary again", async () => {
+    const { cluster, coordinator, commit } = await heldCommitOnThreeShards(41);
     assert.equal(await preparedCount(cluster, 3), 3);
     // shard1, prepared, steps down for 5 s: its prepared transaction survives.
     assertOk(await cluster.connect(cluster.shard(1)).runCommand("admin", { replSetStepDown: 5, force: true }));
@@ -258,16 +263,7 @@ void describe("stepdown and the two-phase commit (txn_two_phase_commit_failover.
   });
 
   void test("the coordinator's node steps down before the decision: commit fails 11602, step-up resumes the coordinator, which commits", async () => {
-    const { cluster, router } = await startTxnCluster({ seed: 42 });
-    const s = await newSession(router);
-    assertOk(
-      await router.runCommand("test", {
-        insert: "foo",
-        documents: [{ _id: -5 }, { _id: 5 }, { _id: 15 }],
-        ...txn(s, 1, true),
-      }),
-    );
-    const { coordinator, commit } = await commitHeldBeforeDecision(cluster, router, s, 1);
+    const { cluster, router, s, coordinator, commit } = await heldCommitOnThreeShards(42);
     assertOk(await coordinator.runCommand("admin", { replSetStepDown: 5, force: true }));
     const first = await cluster.wait(commit);
     assertCode(first, "InterruptedDueToReplStateChange", 11602);
