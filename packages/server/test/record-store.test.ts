@@ -2,7 +2,7 @@
 // hashes are drawn from a small range so that chains, probe clusters and wrap-around all occur.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RecordStore, type DocRecord } from "../src/storage/record-store.js";
+import { RecordStore, type RecordId } from "../src/storage/record-store.js";
 
 /** A small deterministic generator (the test needs no library for this). */
 function lcg(seed: number): (n: number) => number {
@@ -18,7 +18,7 @@ for (const hashRange of [3, 40, 1 << 30]) {
     const seed = 20261203 + hashRange;
     const rand = lcg(seed);
     const store = new RecordStore();
-    const live = new Map<number, { rec: DocRecord; hash: number }>(); // insertion order = natural order
+    const live = new Map<number, { rec: RecordId; hash: number }>(); // insertion order = natural order
     let next = 0;
     for (let step = 0; step < 5000; step++) {
       if (live.size === 0 || rand(3) > 0) {
@@ -36,7 +36,7 @@ for (const hashRange of [3, 40, 1 << 30]) {
         assert.equal(store.size, live.size);
         for (const [id, { rec, hash }] of live) assert.equal(store.get(id, hash), rec, `seed ${seed}: lost ${id}`);
         assert.deepEqual(
-          store.toArray().map((r) => r.doc._id),
+          store.toArray().map((r) => store.doc(r)._id),
           [...live.keys()],
           `seed ${seed}: natural order`,
         );

@@ -25,7 +25,7 @@ import { applyUpdate, applyUpdateTracked, idSeed, parseUpdate, upsertSeed } from
 import type { Timestamp } from "bson";
 import { UpdateErrorCodes } from "./update-operators.js";
 import { writeConflict, type PendingWrite, type WriteSet } from "./write-set.js";
-import { RecordStore, type DocRecord } from "./record-store.js";
+import { RecordStore, type RecordId } from "./record-store.js";
 import type { Catalog } from "./catalog.js";
 
 /** Makes the `_id` of an inserted document that has none. */
@@ -93,13 +93,13 @@ const indexLockKey = (ix: IndexEntry, key: string): string => INDEX_LOCK_PREFIX 
 
 /** A document as one reader sees it: the committed record (if any) and the visible version. */
 interface Visible {
-  readonly rec: DocRecord | undefined;
+  readonly rec: RecordId | undefined;
   readonly doc: Doc;
 }
 
 interface PlannedWrite {
   /** The committed record of this `_id`, if any. */
-  readonly rec: DocRecord | undefined;
+  readonly rec: RecordId | undefined;
   readonly id: unknown;
   /** The version visible to the writer before the write (undefined: none). */
   readonly before: Doc | undefined;
@@ -274,30 +274,31 @@ export class Collection {
     id: unknown,
     ws: WriteSet | undefined,
     hash = bsonHash(id),
-  ): { rec: DocRecord | undefined; doc: Doc | undefined } {
+  ): { rec: RecordId | undefined; doc: Doc | undefined } {
     const rec = this.#store.get(id, hash);
     const pending = this.#pending(ws);
     if (pending !== undefined) {
       const p = pending.get(bsonKey(id));
       if (p !== undefined) return { rec, doc: p.doc ?? undefined };
     }
-    return { rec, doc: rec?.doc };
+    return { rec, doc: rec === undefined ? undefined : this.#store.doc(rec) };
   }
 
   /** The version of committed record `rec` seen through `ws`. */
-  #visibleOfRec(rec: DocRecord, ws: WriteSet | undefined): Doc | undefined {
+  #visibleOfRec(rec: RecordId, ws: WriteSet | undefined): Doc | undefined {
+    const doc = this.#store.doc(rec);
     const pending = this.#pending(ws);
     if (pending !== undefined) {
-      const p = pending.get(bsonKey(rec.doc._id));
+      const p = pending.get(bsonKey(doc._id));
       if (p !== undefined) return p.doc ?? undefined;
     }
-    return rec.doc;
+    return doc;
   }
 
   /** The committed document with `_id` `id`, as a selection (no write set). */
   #visibleCommitted(id: unknown, hash: number): readonly Visible[] {
     const rec = this.#store.get(id, hash);
-    return rec === undefined ? NOTHING : [{ rec, doc: rec.doc }];
+    return rec === undefined ? NOTHING : [{ rec, doc: this.#store.doc(rec) }];
   }
 
   /** All documents visible through `ws`, in natural order (its own inserts last). */
@@ -305,10 +306,10 @@ export class Collection {
     const out: Visible[] = [];
     const pending = this.#pending(ws);
     if (pending === undefined) {
-      for (const rec of this.#store.toArray()) out.push({ rec, doc: rec.doc });
+      for (const rec of this.#store.toArray()) out.push({ rec, doc: this.#store.doc(rec) });
       return out;
     }
-    const overridden = new Map<DocRecord, Doc | null>();
+    const overridden = new Map<RecordId, Doc | null>();
     const added: Doc[] = [];
     for (const p of pending.values()) {
       const rec = this.#store.get(p.id);
@@ -317,7 +318,7 @@ export class Collection {
     }
     for (const rec of this.#store.toArray()) {
       const o = overridden.get(rec);
-      if (o === undefined) out.push({ rec, doc: rec.doc });
+      if (o === undefined) out.push({ rec, doc: this.#store.doc(rec) });
       else if (o !== null) out.push({ rec, doc: o });
     }
     for (const doc of added) out.push({ rec: undefined, doc });
@@ -336,11 +337,11 @@ export class Collection {
       for (let i = 0; i < n; i++) {
         const id = ids === undefined ? lookup.id : ids[i];
         const hash = hashes === undefined ? lookup.hash : hashes[i];
-        let rec: DocRecord | undefined;
+        let rec: RecordId | undefined;
         let doc: Doc | undefined;
         if (pending === undefined) {
           rec = this.#store.get(id, hash);
-          doc = rec?.doc;
+          doc = rec === undefined ? undefined : this.#store.doc(rec);
         } else {
           ({ rec, doc } = this.#visibleById(id, ws, hash));
         }
@@ -394,7 +395,7 @@ export class Collection {
    * Callers must not modify them.
    */
   committed(): readonly Readonly<Doc>[] {
-    return this.#store.toArray().map((rec) => rec.doc);
+    return this.#store.toArray().map((rec) => this.#store.doc(rec));
   }
 
   /** The first document matching `filter` (a copy), or undefined. */
@@ -453,7 +454,7 @@ export class Collection {
       for (const ik of ix.keysOf(after)) {
         if (ws !== undefined || this.#owners.size > 0) this.#assertUnlocked(indexLockKey(ix, ik.key), ws);
         const holder = ix.entries!.get(ik.key);
-        if (holder !== undefined && holder.live && holder !== w.rec) {
+        if (holder !== undefined && this.#store.isLive(holder) && holder !== w.rec) {
           const seen = this.#visibleOfRec(holder, ws);
           if (seen !== undefined && ix.hasKey(seen, ik.key)) throw duplicateKeyError(this.ns, ix, ik.values);
         }
@@ -490,24 +491,24 @@ export class Collection {
   }
 
   /** Applies one write to the committed documents and the unique index maps. */
-  #applyBase(rec: DocRecord | undefined, after: Doc | null, unique: readonly IndexEntry[]): void {
+  #applyBase(rec: RecordId | undefined, after: Doc | null, unique: readonly IndexEntry[]): void {
     if (rec !== undefined && unique.length > 0) this.#unindex(rec, unique);
     if (after === null) {
       if (rec !== undefined) this.#store.remove(rec);
       return;
     }
-    if (rec !== undefined) rec.doc = after;
+    if (rec !== undefined) this.#store.setDoc(rec, after);
     else rec = this.#store.insert(after);
     if (unique.length > 0) this.#index(rec, unique);
   }
 
-  #unindex(rec: DocRecord, unique: readonly IndexEntry[]): void {
+  #unindex(rec: RecordId, unique: readonly IndexEntry[]): void {
     for (const ix of unique)
-      for (const ik of ix.keysOf(rec.doc)) if (ix.entries!.get(ik.key) === rec) ix.entries!.delete(ik.key);
+      for (const ik of ix.keysOf(this.#store.doc(rec))) if (ix.entries!.get(ik.key) === rec) ix.entries!.delete(ik.key);
   }
 
-  #index(rec: DocRecord, unique: readonly IndexEntry[]): void {
-    for (const ix of unique) for (const ik of ix.keysOf(rec.doc)) ix.entries!.set(ik.key, rec);
+  #index(rec: RecordId, unique: readonly IndexEntry[]): void {
+    for (const ix of unique) for (const ik of ix.keysOf(this.#store.doc(rec))) ix.entries!.set(ik.key, rec);
   }
 
   /** Normalizes a document for insertion: `_id` first (generated if missing), valid `_id`. */
@@ -534,7 +535,7 @@ export class Collection {
    * of that `_id` the caller has just looked up through `ws` (null: none; then no document is
    * visible), undefined if it has not.
    */
-  #insertPrepared(d: Doc, ws: WriteSet | undefined, hash: number, known?: DocRecord | null): void {
+  #insertPrepared(d: Doc, ws: WriteSet | undefined, hash: number, known?: RecordId | null): void {
     if (ws !== undefined) ws._assertWritable();
     let rec = known ?? undefined;
     if (known === undefined) {
@@ -624,7 +625,7 @@ export class Collection {
       if (!changed) continue;
       modified++;
       if (direct && rec !== undefined)
-        rec.doc = after; // the hot path: swap the version in place
+        this.#store.setDoc(rec, after); // the hot path: swap the version in place
       else plan.push({ rec, id: before._id, before, after });
     }
     if (plan.length > 0) this.#execute(plan, ws);
@@ -664,7 +665,7 @@ export class Collection {
     if (entry.entries !== undefined) {
       try {
         for (const rec of this.#store.toArray()) {
-          for (const ik of entry.keysOf(rec.doc)) {
+          for (const ik of entry.keysOf(this.#store.doc(rec))) {
             const holder = entry.entries.get(ik.key);
             if (holder !== undefined && holder !== rec) throw duplicateKeyError(this.ns, entry, ik.values);
             entry.entries.set(ik.key, rec);
@@ -719,9 +720,9 @@ export class Collection {
     const ttl = this.#indexes.ttl();
     if (ttl.length === 0) return [];
     const t = now.getTime();
-    const expired: DocRecord[] = [];
+    const expired: RecordId[] = [];
     for (const rec of this.#store.toArray()) {
-      const d = rec.doc;
+      const d = this.#store.doc(rec);
       if (this.#owners.size > 0 && this.#owners.has(bsonKey(d._id))) continue;
       for (const ix of ttl) {
         const field = ix.fields[0];
@@ -737,8 +738,9 @@ export class Collection {
       }
     }
     const unique = this.#indexes.unique();
+    const docs = expired.map((r) => this.#store.doc(r));
     for (const rec of expired) this.#applyBase(rec, null, unique);
-    return expired.map((r) => r.doc);
+    return docs;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -754,7 +756,7 @@ export class Collection {
       if (w.after === null) {
         if (w.rec !== undefined) this.#store.remove(w.rec);
       } else if (w.rec !== undefined) {
-        w.rec.doc = w.after;
+        this.#store.setDoc(w.rec, w.after);
       } else {
         w.rec = this.#store.insert(w.after);
       }

@@ -12,7 +12,7 @@ import { formatBson } from "./bson-format.js";
 import { isNumeric, isPlainObject, toDouble, type Doc } from "./bson-types.js";
 import { deepCopy } from "./deep-copy.js";
 import { keyValues } from "./field-path.js";
-import type { DocRecord } from "./record-store.js";
+import type { RecordId } from "./record-store.js";
 
 /** The name of the index every collection has on `_id`. */
 export const ID_INDEX_NAME = "_id_";
@@ -71,7 +71,7 @@ export class IndexEntry {
   readonly spec: IndexSpec;
   readonly fields: readonly string[];
   /** Unique (non-`_id`) indexes: index key → the committed record holding it. */
-  readonly entries: Map<string, DocRecord> | undefined;
+  readonly entries: Map<string, RecordId> | undefined;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
