@@ -17,7 +17,10 @@ import { bsonEquals } from "./bson-order.js";
 import { bsonHash } from "./bson-key.js";
 import type { Doc } from "./bson-types.js";
 
-/** A stored document's handle; valid until the record is removed. */
+/**
+ * A stored document's handle, valid until the record is removed. A later insert may reuse the
+ * id, so nothing may keep it past the removal (`Collection` unindexes a record before removing it).
+ */
 export type RecordId = number;
 
 /** "No record" in the link arrays; also the empty-slot marker (`_id` hashes are never negative). */
