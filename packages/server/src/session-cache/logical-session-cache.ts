@@ -7,8 +7,8 @@ import { NodeRoles } from "../node/topology.js";
 import {
   formatLsid,
   internUid,
+  frozenLsidFromKey,
   isChildSession,
-  lsidFromKey,
   noteUidUser,
   parentLsidKey,
   uidEntryOfKey,
@@ -65,6 +65,16 @@ export function logicalSessionCacheOf(ctx: Pick<NodeContext, "failpoints">): Log
   return cachesByIncarnation.get(ctx.failpoints);
 }
 
+/**
+ * A cached session: its parent lsid, built once from the key and frozen — the refresh's upserts and
+ * the stored documents share it, so a refresh allocates no lsid per session — and `lastUse`
+ * (whole ms) packed with the has-user flag (see {@link pack}).
+ */
+interface CachedSession {
+  readonly lsid: LogicalSessionId;
+  packed: number;
+}
+
 /** `lastUse` (whole ms) and the has-user flag packed in one number: `lastUse * 2 + flag`. */
 function pack(lastUse: number, withUser: boolean): number {
   return lastUse * 2 + (withUser ? 1 : 0);
@@ -91,8 +101,9 @@ function packedWithUser(v: number): boolean {
  * not scheduled with `disableLogicalSessionCacheRefresh`.
  *
  * Memory: a cached session is one map entry — a 19-character key (the id's 16 bytes and an
- * interned uid token) and one number packing `lastUse` and whether the record has a user (the
- * user's name is interned with its uid). Records, UUIDs and Binaries are built only when read.
+ * interned uid token) and a {@link CachedSession}: the frozen lsid (its UUID's bytes pooled, its
+ * uid interned) and one number packing `lastUse` and whether the record has a user (the user's
+ * name is interned with its uid). Records are built only when read.
  *
  * @example
  * ```ts
@@ -105,8 +116,8 @@ export class LogicalSessionCache {
   readonly #sessionsColl: SessionsCollection;
   readonly #reapSessionsOlderThan: ReapSessionsOlderThanFn;
   readonly #stats: LogicalSessionCacheStats;
-  /** `_activeSessions`: parent key → packed lastUse/has-user. */
-  #active = new Map<string, number>();
+  /** `_activeSessions`: parent key → cached session. */
+  #active = new Map<string, CachedSession>();
   /** `_endingSessions`: parent keys. */
   #ending = new Set<string>();
   #periodicRefreshRunning = false;
@@ -140,9 +151,9 @@ export class LogicalSessionCache {
   vivify(lsid: LogicalSessionId, user?: string): void {
     const key = parentLsidKey(lsid);
     const now = Math.floor(this.#node.now());
-    const v = this.#active.get(key);
-    if (v !== undefined) {
-      this.#active.set(key, pack(now, packedWithUser(v)));
+    const cached = this.#active.get(key);
+    if (cached !== undefined) {
+      cached.packed = pack(now, packedWithUser(cached.packed));
       return;
     }
     this.#addToCacheIfNotFull(key, lsid, now, user);
@@ -185,8 +196,8 @@ export class LogicalSessionCache {
   peekCached(lsid: LogicalSessionId): LogicalSessionRecord | undefined {
     this.#assertParent(lsid);
     const key = parentLsidKey(lsid);
-    const v = this.#active.get(key);
-    return v === undefined ? undefined : this.#record(key, v);
+    const cached = this.#active.get(key);
+    return cached === undefined ? undefined : this.#record(key, cached);
   }
 
   /**
@@ -196,8 +207,8 @@ export class LogicalSessionCache {
   listIds(userDigests?: readonly Binary[]): LogicalSessionId[] {
     const tokens = userDigests === undefined ? undefined : new Set(userDigests.map((d) => uidToken(d)));
     const out: LogicalSessionId[] = [];
-    for (const key of this.#active.keys())
-      if (tokens === undefined || tokens.has(key.slice(16))) out.push(lsidFromKey(key));
+    for (const [key, cached] of this.#active)
+      if (tokens === undefined || tokens.has(key.slice(16))) out.push(cached.lsid);
     return out;
   }
 
@@ -205,8 +216,8 @@ export class LogicalSessionCache {
   listRecords(userDigests?: readonly Binary[]): LogicalSessionRecord[] {
     const tokens = userDigests === undefined ? undefined : new Set(userDigests.map((d) => uidToken(d)));
     const out: LogicalSessionRecord[] = [];
-    for (const [key, v] of this.#active)
-      if (tokens === undefined || tokens.has(key.slice(16))) out.push(this.#record(key, v));
+    for (const [key, cached] of this.#active)
+      if (tokens === undefined || tokens.has(key.slice(16))) out.push(this.#record(key, cached));
     return out;
   }
 
@@ -244,10 +255,9 @@ export class LogicalSessionCache {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  #record(key: string, v: number): LogicalSessionRecord {
-    const lsid = lsidFromKey(key);
-    const lastUse = packedLastUse(v);
-    const user = packedWithUser(v) ? uidEntryOfKey(key).user : undefined;
+  #record(key: string, { lsid, packed }: CachedSession): LogicalSessionRecord {
+    const lastUse = packedLastUse(packed);
+    const user = packedWithUser(packed) ? uidEntryOfKey(key).user : undefined;
     return user === undefined ? { lsid, lastUse } : { lsid, lastUse, user };
   }
 
@@ -264,7 +274,7 @@ export class LogicalSessionCache {
         `Unable to add session ID ${formatLsid({ id: lsid.id, uid: lsid.uid })} into the cache because the number of active sessions is too high`,
       );
     if (user !== undefined) noteUidUser(lsid.uid, user);
-    this.#active.set(key, pack(lastUse, user !== undefined));
+    this.#active.set(key, { lsid: frozenLsidFromKey(key), packed: pack(lastUse, user !== undefined) });
   }
 
   #scheduleJobs(): void {
@@ -385,26 +395,28 @@ export class LogicalSessionCache {
       (running ??= new Set()).add(k);
     }
     const keys: string[] = running === undefined ? [] : [...running];
+    const lsids = keys.map(frozenLsidFromKey);
     const withUser = new Uint8Array(keys.length + active.size);
     // forEach, not for-of: a million sessions would allocate a million [key, value] entries.
-    active.forEach((v, k) => {
+    active.forEach((cached, k) => {
       if (running?.has(k) === true) return;
-      withUser[keys.length] = packedWithUser(v) ? 1 : 0;
+      withUser[keys.length] = packedWithUser(cached.packed) ? 1 : 0;
       keys.push(k);
+      lsids.push(cached.lsid);
     });
 
     // 7. Upsert; failed batches' records go back to the cache, the refresh continues.
     let result;
     try {
-      result = yield* coll.refreshSessions(node, { keys, withUser: withUser.subarray(0, keys.length) });
+      result = yield* coll.refreshSessions(node, { keys, lsids, withUser: withUser.subarray(0, keys.length) });
     } catch (e) {
       backSwapActive();
       backSwapEnding();
       throw e;
     }
     for (const k of result.failedKeys) {
-      const v = active.get(k);
-      if (v !== undefined && !this.#active.has(k)) this.#active.set(k, v);
+      const cached = active.get(k);
+      if (cached !== undefined && !this.#active.has(k)) this.#active.set(k, cached);
     }
     const status = result.errors[0];
     outcome.refreshed = keys.length - result.failedKeys.length;

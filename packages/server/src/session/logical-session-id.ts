@@ -147,6 +147,14 @@ export function lsidFromKey(key: string): LogicalSessionId {
   return { id: new UUID(bytes), uid: uidEntryOfKey(key).uid };
 }
 
+/**
+ * {@link lsidFromKey}, frozen: a frozen document of bson values is immutable, so documents that
+ * store it (the refresh's upserts, `config.system.sessions`) share it instead of copying it.
+ */
+export function frozenLsidFromKey(key: string): LogicalSessionId {
+  return Object.freeze(lsidFromKey(key));
+}
+
 /** The interned uid entry of a parent key. */
 export function uidEntryOfKey(key: string): UidEntry {
   const index = key.charCodeAt(16) | (key.charCodeAt(17) << 8) | (key.charCodeAt(18) << 16);

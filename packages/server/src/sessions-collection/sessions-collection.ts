@@ -4,7 +4,7 @@ import { isDocument, type Document } from "../idl/bson-types.js";
 import type { ServerNode } from "../node/server-node.js";
 import { runOnShard } from "../sharding/router.js";
 import type { ShardedCollectionEntry } from "../sharding/sharding-catalog.js";
-import { lsidFromKey, parentLsidKey, uidEntryOfKey, type LogicalSessionId } from "../session/index.js";
+import { frozenLsidFromKey, parentLsidKey, uidEntryOfKey, type LogicalSessionId } from "../session/index.js";
 
 /** `NamespaceString::kLogicalSessionsNamespace`. */
 export const SESSIONS_NAMESPACE = "config.system.sessions";
@@ -15,11 +15,13 @@ export const SESSIONS_COLLECTION = "system.sessions";
 export const SESSIONS_TTL_INDEX = "lsidTTLIndex";
 
 /**
- * The sessions a refresh upserts: parent-session keys (see `parentLsidKey`) and, per key, whether
- * the record carries its owner's name. Two flat arrays instead of a million record objects.
+ * The sessions a refresh upserts: parent-session keys (see `parentLsidKey`), their frozen lsids
+ * (see `frozenLsidFromKey`: the stored documents' `_id`s) and, per key, whether the record carries
+ * its owner's name. Flat arrays instead of a million record objects.
  */
 export interface RefreshBatchInput {
   readonly keys: readonly string[];
+  readonly lsids: readonly LogicalSessionId[];
   /** 1 where the record has a `user` (the name comes from the interned uid). */
   readonly withUser: Uint8Array;
 }
@@ -124,14 +126,6 @@ export function* sendToShards(
   return yield* wait(all);
 }
 
-/**
- * The `_id` of the document of the session behind a parent key: a fresh, frozen `{id, uid}`
- * (frozen, the shard stores it as it is instead of copying it).
- */
-function idOfKey(key: string): Document {
-  return Object.freeze(lsidFromKey(key));
-}
-
 /** Keys grouped by the shard owning their `_id`, in shard-id order (the server's `std::multimap`). */
 interface Grouped {
   /** Positions into the input, grouped. */
@@ -153,17 +147,17 @@ function routingEntry(node: ServerNode, message = NOT_SHARDED): ShardedCollectio
  * `_groupSessionRecordsByOwningShard`: the chunk owning each session's `_id`. With one chunk (the
  * common case) no lookup is needed and the input order is kept.
  */
-function groupByOwningShard(node: ServerNode, keys: readonly string[]): Grouped {
+function groupByOwningShard(node: ServerNode, lsids: readonly LogicalSessionId[]): Grouped {
   const entry = routingEntry(node);
-  const order = new Uint32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) order[i] = i;
+  const order = new Uint32Array(lsids.length);
+  for (let i = 0; i < lsids.length; i++) order[i] = i;
   const owners = new Set(entry.chunks.map((c) => c.shard));
   if (owners.size === 1) {
     const shard = entry.chunks[0].shard;
-    return { order, shards: new Array<string>(keys.length).fill(shard) };
+    return { order, shards: new Array<string>(lsids.length).fill(shard) };
   }
   const sharding = node.shared.sharding;
-  const shardOf = keys.map((k) => sharding.shardForDocument(entry, { _id: idOfKey(k) }));
+  const shardOf = lsids.map((lsid) => sharding.shardForDocument(entry, { _id: lsid }));
   // Stable sort of positions by shard id.
   const sorted = Array.from(order).sort((a, b) => (shardOf[a] < shardOf[b] ? -1 : shardOf[a] > shardOf[b] ? 1 : a - b));
   return { order: Uint32Array.from(sorted), shards: sorted.map((i) => shardOf[i]) };
@@ -245,8 +239,8 @@ export class SessionsCollectionSharded implements SessionsCollection {
   }
 
   *refreshSessions(node: ServerNode, input: RefreshBatchInput): Task<RefreshSessionsResult> {
-    const { keys, withUser } = input;
-    const grouped = groupByOwningShard(node, keys);
+    const { keys, lsids, withUser } = input;
+    const grouped = groupByOwningShard(node, lsids);
     const batchSize = node.params.sessionMaxBatchSize;
     const failedKeys: string[] = [];
     const errors: ServerError[] = [];
@@ -258,7 +252,7 @@ export class SessionsCollectionSharded implements SessionsCollection {
           const i = grouped.order[p];
           const key = keys[i];
           const user = withUser[i] === 1 ? uidEntryOfKey(key).user : undefined;
-          updates[p - run.from] = { q: { _id: idOfKey(key) }, u: updateFor(user), upsert: true };
+          updates[p - run.from] = { q: { _id: lsids[i] }, u: updateFor(user), upsert: true };
         }
         return {
           shard: run.shard,
@@ -282,14 +276,15 @@ export class SessionsCollectionSharded implements SessionsCollection {
 
   *removeRecords(node: ServerNode, keys: readonly string[]): Task<void> {
     if (keys.length === 0) return;
-    const grouped = groupByOwningShard(node, keys);
+    const lsids = keys.map(frozenLsidFromKey);
+    const grouped = groupByOwningShard(node, lsids);
     const batchSize = node.params.sessionMaxBatchSize;
     let first: ServerError | undefined;
     for (let start = 0; start < keys.length; start += batchSize) {
       const end = Math.min(keys.length, start + batchSize);
       const sends = runsOf(grouped, start, end).map((run) => {
         const deletes: Document[] = [];
-        for (let p = run.from; p < run.to; p++) deletes.push({ q: { _id: idOfKey(keys[grouped.order[p]]) }, limit: 1 });
+        for (let p = run.from; p < run.to; p++) deletes.push({ q: { _id: lsids[grouped.order[p]] }, limit: 1 });
         return {
           shard: run.shard,
           command: { delete: SESSIONS_COLLECTION, deletes, ordered: false, writeConcern: majorityWriteConcern(node) },
@@ -304,13 +299,14 @@ export class SessionsCollectionSharded implements SessionsCollection {
   *findRemovedSessions(node: ServerNode, keys: readonly string[]): Task<Set<string>> {
     const removed = new Set(keys);
     if (keys.length === 0) return removed;
-    const grouped = groupByOwningShard(node, keys);
+    const lsids = keys.map(frozenLsidFromKey);
+    const grouped = groupByOwningShard(node, lsids);
     const batchSize = node.params.sessionMaxBatchSize;
     for (let start = 0; start < keys.length; start += batchSize) {
       const end = Math.min(keys.length, start + batchSize);
       const sends = runsOf(grouped, start, end).map((run) => {
         const ids: Document[] = [];
-        for (let p = run.from; p < run.to; p++) ids.push(idOfKey(keys[grouped.order[p]]));
+        for (let p = run.from; p < run.to; p++) ids.push(lsids[grouped.order[p]]);
         return {
           shard: run.shard,
           command: {
