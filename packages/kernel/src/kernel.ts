@@ -64,7 +64,7 @@ type DistributiveOmitNode<T> = T extends unknown ? Omit<T, "node"> : never;
 interface PendingRequest {
   readonly future: Future<unknown>;
   readonly to: string;
-  readonly timer: QueuedEvent;
+  readonly timer: TimerHandle;
 }
 
 type Envelope =
@@ -73,27 +73,29 @@ type Envelope =
   | { readonly k: "msg"; readonly body: unknown };
 
 /**
- * A timer in the queue; it is its own cancel handle. (Every queued event is a class instance, so
- * the queue's comparisons see few shapes and read their times without boxing.)
+ * A timer in the queue; it is its own cancel handle, which takes it out of the queue. (Every
+ * queued event is a class instance, so the queue's comparisons see few shapes and read their
+ * times without boxing.)
  */
 class TimerEvent implements QueuedEvent, TimerHandle {
-  cancelled = false;
+  heapIndex = -1;
   constructor(
     readonly time: number,
     readonly seq: number,
     private readonly fn: () => void,
+    private readonly queue: EventQueue,
   ) {}
   fire(): void {
     this.fn();
   }
   cancel(): void {
-    this.cancelled = true;
+    this.queue.remove(this);
   }
 }
 
 /** A message on the wire (a class, not a closure: this is the hottest allocation). */
 class Delivery<E extends TraceBase> implements QueuedEvent {
-  cancelled = false;
+  heapIndex = -1;
   readonly incarnation: number;
   constructor(
     private readonly kernel: Kernel<E>,
@@ -183,21 +185,18 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
 
   /** Runs `fn` after `delayMs` of true time. */
   schedule(delayMs: Millis, fn: () => void): TimerHandle {
-    const event = new TimerEvent(this.time + Math.max(0, delayMs), this.seq++, fn);
+    const event = new TimerEvent(this.time + Math.max(0, delayMs), this.seq++, fn, this.queue);
     this.queue.push(event);
     return event;
   }
 
   /** Runs one event; false if none is left. */
   step(): boolean {
-    for (;;) {
-      const event = this.queue.pop();
-      if (event === undefined) return false;
-      if (event.cancelled) continue;
-      this.time = event.time;
-      event.fire();
-      return true;
-    }
+    const event = this.queue.pop();
+    if (event === undefined) return false;
+    this.time = event.time;
+    event.fire();
+    return true;
   }
 
   /**
@@ -209,13 +208,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     for (;;) {
       if (done()) return true;
       const next = queue.peek();
-      if (next === undefined) return false;
-      // Drop cancelled events first: the deadline check must see the next event that will run.
-      if (next.cancelled) {
-        queue.pop();
-        continue;
-      }
-      if (next.time > deadline) return false;
+      if (next === undefined || next.time > deadline) return false;
       queue.pop();
       this.time = next.time;
       next.fire();
@@ -278,6 +271,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
     if (!node.up) return;
     node.up = false;
     node.process = undefined;
+    for (const p of node.pending.values()) p.timer.cancel();
     node.pending.clear();
     node.linkTail = [];
     node.incarnation++;
@@ -287,7 +281,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       for (const [id, p] of peer.pending)
         if (p.to === name) {
           peer.pending.delete(id);
-          p.timer.cancelled = true;
+          p.timer.cancel();
           const inc = peer.incarnation;
           this.schedule(sampleLatency(this.network.latency, this.netRng), () => {
             if (peer.up && peer.incarnation === inc)
@@ -412,10 +406,15 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       return future;
     }
     const timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const timer = new TimerEvent(this.time + timeout, this.seq++, () => {
-      if (!alive() || !node.pending.delete(id)) return;
-      future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
-    });
+    const timer = new TimerEvent(
+      this.time + timeout,
+      this.seq++,
+      () => {
+        if (!alive() || !node.pending.delete(id)) return;
+        future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
+      },
+      this.queue,
+    );
     this.queue.push(timer);
     node.pending.set(id, { future, to, timer });
     this.transmit(node, to, { k: "req", id, body }, label, options.tracePayload ?? body);
@@ -504,7 +503,7 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
         const pending = target.pending.get(envelope.id);
         if (pending === undefined) return; // duplicate or late reply
         target.pending.delete(envelope.id);
-        pending.timer.cancelled = true;
+        pending.timer.cancel();
         if (envelope.closed === true)
           pending.future.reject(new NetworkError("HostUnreachable", from, `Connection closed by peer ${from}`));
         else pending.future.resolve(envelope.body);

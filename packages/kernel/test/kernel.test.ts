@@ -122,6 +122,47 @@ void describe("scheduler", () => {
     k.advance(10);
     assert.equal(fired, false);
   });
+
+  void test("cancelling leaves the queue and keeps every other event in (time, seq) order", () => {
+    const seed = "queue-model";
+    const rng = new RandomStreams(seed).get("ops");
+    const k = new Kernel();
+    const fired: number[] = [];
+    const live = new Map<number, { time: number; cancel(): void }>();
+    let n = 0;
+    for (let step = 0; step < 5000; step++) {
+      const r = rng.next();
+      if (r < 0.55 || live.size === 0) {
+        const id = n++;
+        const delay = Math.floor(rng.next() * 50); // many ties
+        const handle = k.schedule(delay, () => {
+          fired.push(id);
+          live.delete(id);
+        });
+        live.set(id, { time: k.now() + delay, cancel: () => handle.cancel() });
+      } else if (r < 0.8) {
+        const ids = [...live.keys()];
+        const id = ids[Math.floor(rng.next() * ids.length)];
+        live.get(id)!.cancel();
+        live.get(id)!.cancel(); // a second cancel is a no-op
+        live.delete(id);
+      } else k.step();
+      assert.equal(k.pendingEvents, live.size, `seed ${seed}, step ${step}`);
+    }
+    const expected = [...live].sort((x, y) => x[1].time - y[1].time || x[0] - y[0]).map(([id]) => id);
+    const before = fired.length;
+    k.advance(1000);
+    assert.deepEqual(fired.slice(before), expected, `seed ${seed}`);
+  });
+
+  void test("a replied request leaves no timeout timer behind", () => {
+    const { k } = echoCluster();
+    const base = k.pendingEvents;
+    const replies = Array.from({ length: 100 }, (_, i) => k.contextOf("a").request("b", { i }));
+    k.advance(100);
+    assert.ok(replies.every((f) => f.fulfilled));
+    assert.equal(k.pendingEvents, base);
+  });
 });
 
 // ---- network ------------------------------------------------------------------------------------
