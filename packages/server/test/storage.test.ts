@@ -238,6 +238,23 @@ void test("deepCopy keeps BSON types, never aliases documents or dates, and shar
   assert.ok((orig.a[1] as { b: Binary }).b instanceof Binary);
 });
 
+void test("an upsert stores a frozen _id as it is, and reads hand out unfrozen copies", () => {
+  const c = new Collection("config.system.sessions");
+  const id = Object.freeze(lsid(1, 1)); // as the refresh sends it
+  const res = c.update({ _id: id }, [{ $set: { lastUse: "$$NOW" } }], { upsert: true, now: NOW });
+  assert.equal(c.committed()[0]._id, id, "the stored document shares the statement's frozen _id");
+  const upserted = res.upsertedId as Doc;
+  const [found] = c.find({ _id: id });
+  const [projected] = c.find({}, { projection: { _id: 1 } });
+  const [aggregated] = c.aggregate([{ $match: {} }], { now: NOW });
+  for (const doc of [upserted, found._id, projected._id, aggregated._id] as Doc[]) {
+    assert.equal(Object.isFrozen(doc), false);
+    doc.extra = 1; // a caller may change what it was given
+  }
+  assert.equal("extra" in id, false);
+  same(c.find({})[0]._id, lsid(1, 1));
+});
+
 void test("formatBson prints like MongoDB's messages", () => {
   assert.equal(formatBson({ _id: 1 }), "{ _id: 1 }");
   assert.equal(formatBson({ a: "x", b: [1, 2], c: null, d: {} }), '{ a: "x", b: [ 1, 2 ], c: null, d: {} }');

@@ -5,10 +5,10 @@
  */
 import { bsonTag } from "./bson-types.js";
 
-function copyObject(v: object): unknown {
+function copyObject(v: object, shareFrozen: boolean): unknown {
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = deepCopy(v[i]);
+    for (let i = 0; i < v.length; i++) out[i] = copyValue(v[i], shareFrozen);
     return out;
   }
   // bson values (Binary/UUID, ObjectId, Long, Timestamp, Decimal128, ...) are never mutated in
@@ -19,16 +19,19 @@ function copyObject(v: object): unknown {
   if (v instanceof RegExp) return new RegExp(v.source, v.flags);
   if (v instanceof Uint8Array) return new Uint8Array(v);
   const o = v as Record<string, unknown>;
-  if (Object.isFrozen(o) && holdsOnlyImmutables(o)) return o;
+  if (shareFrozen && Object.isFrozen(o) && holdsOnlyImmutables(o)) return o;
   const out: Record<string, unknown> = {};
-  for (const k in o) out[k] = deepCopy(o[k]);
+  for (const k in o) out[k] = copyValue(o[k], shareFrozen);
   return out;
+}
+
+function copyValue(v: unknown, shareFrozen: boolean): unknown {
+  return typeof v === "object" && v !== null ? copyObject(v, shareFrozen) : v;
 }
 
 /**
  * True if every value of `o` is a primitive or a bson value: a frozen `o` is then immutable, and
- * copies share it (the refresh's `_id: {id, uid}` documents are frozen for this: a million
- * stored sessions keep the statement's `_id` instead of a copy).
+ * {@link copyToStore} shares it.
  */
 function holdsOnlyImmutables(o: Record<string, unknown>): boolean {
   for (const k in o) {
@@ -49,5 +52,15 @@ function holdsOnlyImmutables(o: Record<string, unknown>): boolean {
  * ```
  */
 export function deepCopy<T>(v: T): T {
-  return (typeof v === "object" && v !== null ? copyObject(v) : v) as T;
+  return copyValue(v, false) as T;
+}
+
+/**
+ * {@link deepCopy} for a value going into a stored document: a frozen plain document that holds
+ * only primitives and bson values is immutable, and is shared instead of copied (the refresh's
+ * frozen `_id: {id, uid}`: a million stored sessions keep the statement's `_id`). Reads copy with
+ * {@link deepCopy}, so callers never receive a frozen document.
+ */
+export function copyToStore<T>(v: T): T {
+  return copyValue(v, true) as T;
 }

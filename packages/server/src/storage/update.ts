@@ -9,7 +9,7 @@ import { parseAddFields } from "./add-fields.js";
 import { bsonEquals } from "./bson-order.js";
 import { formatBson } from "./bson-format.js";
 import { firstKey, isPlainObject, type Doc } from "./bson-types.js";
-import { deepCopy } from "./deep-copy.js";
+import { copyToStore, deepCopy } from "./deep-copy.js";
 import { splitPath } from "./field-path.js";
 import { BSON_CONTEXT } from "./mingo-context.js";
 import { runPipeline, type Stage } from "./pipeline.js";
@@ -319,7 +319,7 @@ export function idSeed(id: unknown): Doc {
   // Built from `{}`, which has room for a few more fields in the object itself: the update then
   // adds `lastUse` without allocating a property store (one per stored session).
   const seed: Doc = {};
-  seed._id = deepCopy(id);
+  seed._id = copyToStore(id);
   return seed;
 }
 
