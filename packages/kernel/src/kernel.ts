@@ -73,29 +73,35 @@ type Envelope =
   | { readonly k: "msg"; readonly body: unknown };
 
 /**
- * A timer in the queue; it is its own cancel handle, which takes it out of the queue. (Every
- * queued event is a class instance, so the queue's comparisons see few shapes and read their
- * times without boxing.)
+ * A timer in the queue; it is its own cancel handle. (Every queued event is a class instance, so
+ * the queue's comparisons see few shapes and read their times without boxing.)
  */
 class TimerEvent implements QueuedEvent, TimerHandle {
-  heapIndex = -1;
+  queued = false;
+  cancelled = false;
   constructor(
     readonly time: number,
     readonly seq: number,
-    private readonly fn: () => void,
+    private fn: () => void,
     private readonly queue: EventQueue,
   ) {}
   fire(): void {
     this.fn();
   }
   cancel(): void {
-    this.queue.remove(this);
+    this.queue.cancel(this);
+    // What the callback holds (a request's future, and the reply it settles with) is freed now,
+    // not when the dead timer leaves the heap.
+    this.fn = noop;
   }
 }
 
+const noop = (): void => undefined;
+
 /** A message on the wire (a class, not a closure: this is the hottest allocation). */
 class Delivery<E extends TraceBase> implements QueuedEvent {
-  heapIndex = -1;
+  queued = false;
+  cancelled = false;
   readonly incarnation: number;
   constructor(
     private readonly kernel: Kernel<E>,

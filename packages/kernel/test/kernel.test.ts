@@ -3,6 +3,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import {
+  EventQueue,
   FailPointRegistry,
   Future,
   Kernel,
@@ -16,6 +17,7 @@ import {
   type KernelOptions,
   type KernelTraceEvent,
   type NodeContext,
+  type QueuedEvent,
   type Task,
 } from "../src/index.js";
 
@@ -123,36 +125,54 @@ void describe("scheduler", () => {
     assert.equal(fired, false);
   });
 
-  void test("cancelling leaves the queue and keeps every other event in (time, seq) order", () => {
+  void test("cancelled events never fire and the others keep their (time, seq) order", () => {
     const seed = "queue-model";
     const rng = new RandomStreams(seed).get("ops");
-    const k = new Kernel();
-    const fired: number[] = [];
-    const live = new Map<number, { time: number; cancel(): void }>();
-    let n = 0;
-    for (let step = 0; step < 5000; step++) {
+    const q = new EventQueue();
+    const live = new Map<number, QueuedEvent>(); // by seq
+    let now = 0;
+    const event = (time: number, seq: number): QueuedEvent => ({
+      time,
+      seq,
+      queued: false,
+      cancelled: false,
+      fire() {},
+    });
+    const nextLive = (): QueuedEvent | undefined =>
+      [...live.values()].sort((a, b) => a.time - b.time || a.seq - b.seq)[0];
+    for (let seq = 0; seq < 20_000; seq++) {
       const r = rng.next();
-      if (r < 0.55 || live.size === 0) {
-        const id = n++;
-        const delay = Math.floor(rng.next() * 50); // many ties
-        const handle = k.schedule(delay, () => {
-          fired.push(id);
-          live.delete(id);
-        });
-        live.set(id, { time: k.now() + delay, cancel: () => handle.cancel() });
-      } else if (r < 0.8) {
+      if (r < 0.5 || live.size === 0) {
+        // Many ties, and long timeouts that are mostly cancelled (as requests' are).
+        const e = event(now + (rng.next() < 0.5 ? 30_000 : Math.floor(rng.next() * 50)), seq);
+        q.push(e);
+        live.set(seq, e);
+      } else if (r < 0.92) {
         const ids = [...live.keys()];
-        const id = ids[Math.floor(rng.next() * ids.length)];
-        live.get(id)!.cancel();
-        live.get(id)!.cancel(); // a second cancel is a no-op
-        live.delete(id);
-      } else k.step();
-      assert.equal(k.pendingEvents, live.size, `seed ${seed}, step ${step}`);
+        const e = live.get(ids[Math.floor(rng.next() * ids.length)])!;
+        q.cancel(e);
+        q.cancel(e); // a second cancel is a no-op
+        live.delete(e.seq);
+      } else {
+        const expected = nextLive();
+        const e = q.pop();
+        assert.equal(e, expected, `seed ${seed}, step ${seq}`);
+        if (e !== undefined) {
+          live.delete(e.seq);
+          now = e.time;
+          q.cancel(e); // cancelling a popped event changes nothing
+        }
+      }
+      assert.equal(q.size, live.size, `seed ${seed}, step ${seq}`);
     }
-    const expected = [...live].sort((x, y) => x[1].time - y[1].time || x[0] - y[0]).map(([id]) => id);
-    const before = fired.length;
-    k.advance(1000);
-    assert.deepEqual(fired.slice(before), expected, `seed ${seed}`);
+    assert.ok(q.compactions > 0, "the heap was rebuilt without its cancelled events");
+    const rest: QueuedEvent[] = [];
+    for (let e = q.pop(); e !== undefined; e = q.pop()) rest.push(e);
+    assert.deepEqual(
+      rest.map((e) => e.seq),
+      [...live.values()].sort((a, b) => a.time - b.time || a.seq - b.seq).map((e) => e.seq),
+      `seed ${seed}`,
+    );
   });
 
   void test("a replied request leaves no timeout timer behind", () => {
