@@ -24,6 +24,8 @@ export class EventQueue {
   private heap: QueuedEvent[] = [];
   /** Cancelled events still in the heap. */
   private cancelledCount = 0;
+  /** How many times the heap was rebuilt without its cancelled events (for tests). */
+  compactions = 0;
 
   /** Events that will fire (cancelled ones not counted). */
   get size(): number {
@@ -73,9 +75,6 @@ export class EventQueue {
     event.cancelled = true;
     if (++this.cancelledCount > COMPACT_ABOVE && 2 * this.cancelledCount > this.heap.length) this.compact();
   }
-
-  /** How many times the heap was rebuilt without its cancelled events (for tests). */
-  compactions = 0;
 
   private popTop(): QueuedEvent | undefined {
     const heap = this.heap;

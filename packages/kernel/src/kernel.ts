@@ -412,16 +412,10 @@ export class Kernel<E extends TraceBase = KernelTraceEvent> {
       return future;
     }
     const timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const timer = new TimerEvent(
-      this.time + timeout,
-      this.seq++,
-      () => {
-        if (!alive() || !node.pending.delete(id)) return;
-        future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
-      },
-      this.queue,
-    );
-    this.queue.push(timer);
+    const timer = this.schedule(timeout, () => {
+      if (!alive() || !node.pending.delete(id)) return;
+      future.reject(new NetworkError("NetworkTimeout", to, `Request to ${to} timed out after ${timeout} ms`));
+    });
     node.pending.set(id, { future, to, timer });
     this.transmit(node, to, { k: "req", id, body }, label, options.tracePayload ?? body);
     return future;
