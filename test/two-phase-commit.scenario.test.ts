@@ -331,6 +331,26 @@ void describe("commit recovery with recoveryToken (txn_recover_decision_using_re
     await cluster.stop();
   });
 
+  void test("a held coordinator resumes at the first 100-ms re-check after its failpoint goes off (FailPoint::pauseWhileSet)", async () => {
+    const { cluster, router } = await startTxnCluster({ seed: 25 });
+    const lsid = await newSession(router);
+    await multiShardWrite(router, lsid, 1);
+    await commitHeldBeforeDecision(cluster, router, lsid, 1);
+    const pausedAt = events(cluster, "coord.failpoint").find((e) => e.failpoint === "hangBeforeWritingDecision")!.time;
+    await cluster.advance(10 * 60_000 + 37.5); // ten minutes held, then off between two re-checks
+    assert.equal(events(cluster, "coord.decision").length, 0, "no decision while the failpoint is on");
+    const offAt = cluster.now().getTime();
+    cluster.applyFaults([
+      { at: 0, kind: "failpoint", node: cluster.shard(0), name: "hangBeforeWritingDecision", mode: "off" },
+    ]);
+    assert.ok(await advanceUntil(cluster, () => events(cluster, "coord.decision").length > 0, 1000, 1));
+    const [decision] = events(cluster, "coord.decision");
+    const nextCheck = pausedAt + Math.ceil((offAt - pausedAt) / 100) * 100;
+    assert.ok(nextCheck > offAt);
+    assert.equal(decision.time, nextCheck, "the decision is written at the re-check that sees the failpoint off");
+    await cluster.stop();
+  });
+
   void test("recovery waits while the recovery shard's participant is prepared, then reports the decision", async () => {
     const { cluster, router } = await startTxnCluster({ seed: 22, mongos: 2 });
     const other = cluster.connect(cluster.mongos(1));

@@ -23,6 +23,8 @@ export class FailPointRegistry {
    * like the server's `_hitCount`, no mode change (`off`, an exhausted `times`) resets it.
    */
   private readonly timesEntered = new Map<string, number>();
+  /** Who waits for each failpoint to go off (see `whenOff`). */
+  private readonly offListeners = new Map<string, Set<() => void>>();
 
   constructor(private readonly random: () => number) {}
 
@@ -34,7 +36,7 @@ export class FailPointRegistry {
   configure(name: string, mode: FailPointMode, data: Record<string, unknown> = {}): number {
     const before = this.timesEntered.get(name) ?? 0;
     if (mode === "off") {
-      this.points.delete(name);
+      this.turnOff(name);
       return before;
     }
     const counter =
@@ -60,7 +62,7 @@ export class FailPointRegistry {
     if (typeof mode === "object") {
       if ("times" in mode) {
         if (fp.counter <= 0) return undefined;
-        if (--fp.counter === 0) this.points.delete(name);
+        if (--fp.counter === 0) this.turnOff(name);
       } else if ("skip" in mode) {
         if (fp.counter > 0) {
           fp.counter--;
@@ -76,6 +78,26 @@ export class FailPointRegistry {
 
   isOn(name: string): boolean {
     return this.points.has(name);
+  }
+
+  /**
+   * Calls `listener` once, the next time failpoint `name` goes off (`configure(name, "off")`, or
+   * its last `times` activation); returns a function that cancels the call. Lets a pause wait for
+   * the change instead of polling through an hour of virtual time.
+   */
+  whenOff(name: string, listener: () => void): () => void {
+    let set = this.offListeners.get(name);
+    if (set === undefined) this.offListeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private turnOff(name: string): void {
+    if (!this.points.delete(name)) return;
+    const listeners = this.offListeners.get(name);
+    if (listeners === undefined) return;
+    this.offListeners.delete(name);
+    for (const l of listeners) l();
   }
 
   /** Names and modes of the active failpoints, in configuration order. */

@@ -674,6 +674,23 @@ void describe("FailPointRegistry", () => {
     assert.equal(r.isOn("fp"), false);
   });
 
+  void test("whenOff calls its listener once, when the failpoint goes off (configured off or its times used up)", () => {
+    const r = registry();
+    const calls: string[] = [];
+    r.configure("fp", "alwaysOn");
+    r.whenOff("fp", () => calls.push("a"));
+    const cancelB = r.whenOff("fp", () => calls.push("b"));
+    r.configure("fp", { times: 1 }); // a new mode, still on
+    assert.deepEqual(calls, []);
+    cancelB();
+    r.check("fp"); // the last activation turns it off
+    assert.deepEqual(calls, ["a"]);
+    r.configure("fp", "alwaysOn");
+    r.configure("fp", "off");
+    r.configure("fp", "off");
+    assert.deepEqual(calls, ["a"], "a listener is called once");
+  });
+
   void test("{skip: n} skips n checks then fires every time", () => {
     const r = registry();
     r.configure("fp", { skip: 3 });

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Long, Timestamp } from "bson";
-import { NetworkError, spawn, wait, type Task } from "@sessionsim/kernel";
+import { Future, NetworkError, spawn, wait, type Task } from "@sessionsim/kernel";
 import { ErrorCodes, ServerError, TwoPhaseDecisionAckErrors, VoteAbortErrors, codeNameOf } from "../../errors/index.js";
 import type { Document } from "../../idl/bson-types.js";
 import type { ServerNode } from "../../node/server-node.js";
@@ -30,15 +30,28 @@ export interface CoordinatorWorkerContext {
 export const FAILPOINT_POLL_MS = 100;
 
 /**
- * If failpoint `name` fires, waits until it is turned off (`FailPoint::pauseWhileSet`), polling
- * with a timer. With `scheduler`, the wait is interruptible: its shutdown status is thrown.
+ * If failpoint `name` fires, waits until it is turned off (`FailPoint::pauseWhileSet`). MongoDB
+ * re-checks every 100 ms; the simulation waits for the failpoint to go off and then sleeps to the
+ * next 100-ms tick since the pause began, so it wakes when the polling would have, without a timer
+ * per tick. With `scheduler`, the wait is interruptible: its shutdown status is thrown.
  */
 export function* pauseWhileSet(c: CoordinatorWorkerContext, name: string, scheduler?: WorkScheduler): Task<void> {
-  if (c.node.ctx.failpoints.check(name) === undefined) return;
+  const failpoints = c.node.ctx.failpoints;
+  if (failpoints.check(name) === undefined) return;
   c.hitFailpoint(name);
-  while (c.node.ctx.failpoints.isOn(name)) {
-    const nap = sleep(c.node, FAILPOINT_POLL_MS);
-    yield* wait(scheduler === undefined ? nap : scheduler.race(nap));
+  const race = <T>(f: Future<T>): Future<T> => (scheduler === undefined ? f : scheduler.race(f));
+  const pausedAt = c.node.now();
+  while (failpoints.isOn(name)) {
+    const off = new Future<void>();
+    const cancel = failpoints.whenOff(name, () => off.resolve());
+    try {
+      yield* wait(race(off));
+    } finally {
+      cancel();
+    }
+    const now = c.node.now();
+    const tick = pausedAt + Math.max(1, Math.ceil((now - pausedAt) / FAILPOINT_POLL_MS)) * FAILPOINT_POLL_MS;
+    yield* wait(race(sleep(c.node, Math.min(FAILPOINT_POLL_MS, Math.max(0, tick - now)))));
   }
 }
 
