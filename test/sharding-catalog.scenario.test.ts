@@ -227,6 +227,28 @@ void describe("config.databases and config.shards", () => {
     await cluster.stop();
   });
 
+  void test("reads of a database that does not exist find nothing and do not create it; the first write does", async () => {
+    // cluster_find.cpp / cluster_drop_collection_cmd.cpp: the catalog cache's NamespaceNotFound
+    // becomes an empty result (a drop succeeds with info); writes create the database implicitly.
+    const cluster = await Cluster.start({ seed: 6 });
+    const mongos = cluster.connect(cluster.mongos());
+    const firstBatch = (r: Document): unknown[] => (assertOk(r).cursor as Document).firstBatch as unknown[];
+    assert.deepEqual(firstBatch(await mongos.runCommand("ghost", { find: "x", filter: {} })), []);
+    assert.equal(assertOk(await mongos.runCommand("ghost", { count: "x" })).n, 0);
+    assert.deepEqual(firstBatch(await mongos.runCommand("ghost", { aggregate: "x", pipeline: [], cursor: {} })), []);
+    const listIndexes = await mongos.runCommand("ghost", { listIndexes: "x" });
+    assert.equal(listIndexes.codeName, "NamespaceNotFound");
+    assert.equal((await mongos.runCommand("ghost", { dropIndexes: "x", index: "*" })).codeName, "NamespaceNotFound");
+    assert.equal(assertOk(await mongos.runCommand("ghost", { drop: "x" })).info, "database does not exist");
+    assert.deepEqual(await find(mongos, "databases", { _id: "ghost" }), [], "no read created the database");
+
+    assertOk(await mongos.runCommand("ghost", { insert: "x", documents: [{ _id: 1 }] }));
+    const [entry] = await find(mongos, "databases", { _id: "ghost" });
+    assert.ok(entry !== undefined, "the insert created the database");
+    assert.deepEqual(firstBatch(await mongos.runCommand("ghost", { find: "x", filter: {} })), [{ _id: 1 }]);
+    await cluster.stop();
+  });
+
   void test("config.shards lists every shard with its host, state 1 and topologyTime", async () => {
     const cluster = await Cluster.start({ seed: 6, shards: 3 });
     const shards = await find(cluster.connect(cluster.mongos()), "shards", {}, { _id: 1 });

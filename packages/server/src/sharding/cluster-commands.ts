@@ -14,7 +14,13 @@ import { statements, writeReply } from "../crud/write-commands.js";
 import { parseFind } from "../crud/query-commands.js";
 import { firstBatchReply } from "../crud/cursor-reply.js";
 import { clusterWrite, WRITE_FIELDS, type WriteKind } from "./cluster-write.js";
-import { checkShardReply, gatherFromShards, readAll, targetShardsForQuery } from "./cluster-query.js";
+import {
+  checkShardReply,
+  gatherFromShards,
+  readAll,
+  targetShardsForQuery,
+  targetShardsForRead,
+} from "./cluster-query.js";
 import { runOnShard, sendToShard } from "./router.js";
 import { compareKeys } from "./sharding-catalog.js";
 
@@ -89,15 +95,24 @@ function* broadcast(
   return replies.map(checkShardReply);
 }
 
-/** The shards holding data of `ns`: chunk owners if sharded, else its database's primary shard. */
-function dataShards(node: ServerNode, ns: string): string[] {
+/**
+ * The shards holding data of `ns`: chunk owners if sharded, else its database's primary shard;
+ * with `create`, a database that does not exist is created first, else it has none.
+ */
+function dataShards(node: ServerNode, ns: string, create: boolean): string[] {
   const entry = node.shared.sharding.collection(ns);
-  return entry === undefined ? targetShardsForQuery(node, ns, {}) : node.shared.sharding.owningShards(entry);
+  if (entry !== undefined) return node.shared.sharding.owningShards(entry);
+  return create ? targetShardsForQuery(node, ns, {}) : targetShardsForRead(node, ns, {});
 }
 
-/** A DDL command mongos sends to every shard holding the collection, answering with the first reply. */
+/**
+ * A DDL command mongos sends to every shard holding the collection, answering with the first
+ * reply. `create` and `createIndexes` create the database; `drop` and `dropIndexes` do not, and
+ * answer for a database that does not exist with `missing`.
+ */
 function clusterDdlCommand(
   name: string,
+  missing: "create" | ((ns: string) => Document),
   after?: (op: OperationContext, node: ServerNode, ns: string) => void,
 ): CommandDefinition {
   return {
@@ -106,8 +121,10 @@ function clusterDdlCommand(
     run: (op, node) => {
       const ns = commandNamespace(op);
       const { [name]: _cmd, ...rest } = op.command;
+      const shards = dataShards(node, ns, missing === "create");
+      if (shards.length === 0 && missing !== "create") return missing(ns);
       return (function* (): Task<Document> {
-        const replies = yield* broadcast(node, op, dataShards(node, ns), op.db, {
+        const replies = yield* broadcast(node, op, shards, op.db, {
           [name]: collectionName(ns),
           ...rest,
         });
@@ -119,11 +136,20 @@ function clusterDdlCommand(
   };
 }
 
-export const clusterCreateIndexesCommand = clusterDdlCommand("createIndexes");
-export const clusterDropIndexesCommand = clusterDdlCommand("dropIndexes");
-export const clusterCreateCommand = clusterDdlCommand("create");
-/** `drop` also forgets the routing entry (`config.collections`, `config.chunks`). */
-export const clusterDropCommand = clusterDdlCommand("drop", (_op, node, ns) => node.shared.sharding.dropCollection(ns));
+export const clusterCreateIndexesCommand = clusterDdlCommand("createIndexes", "create");
+export const clusterDropIndexesCommand = clusterDdlCommand("dropIndexes", (ns) => {
+  throw new ServerError(ErrorCodes.NamespaceNotFound, `ns not found ${ns}`);
+});
+export const clusterCreateCommand = clusterDdlCommand("create", "create");
+/**
+ * `drop` also forgets the routing entry (`config.collections`, `config.chunks`). Dropping from a
+ * database that does not exist succeeds with `info` (`cluster_drop_collection_cmd.cpp`).
+ */
+export const clusterDropCommand = clusterDdlCommand(
+  "drop",
+  () => ({ info: "database does not exist" }),
+  (_op, node, ns) => node.shared.sharding.dropCollection(ns),
+);
 
 /** mongos `listIndexes`: from a shard holding the collection. */
 export const clusterListIndexesCommand: CommandDefinition = {
@@ -132,9 +158,10 @@ export const clusterListIndexesCommand: CommandDefinition = {
   run: (op, node) => {
     const ns = commandNamespace(op);
     return (function* (): Task<Document> {
-      const reply = checkShardReply(
-        yield* sendToShard(node, op, dataShards(node, ns)[0], op.db, { listIndexes: collectionName(ns) }),
-      );
+      // A read: a database that does not exist is not created (and has no such collection).
+      const [shard] = targetShardsForRead(node, ns, {});
+      if (shard === undefined) throw new ServerError(ErrorCodes.NamespaceNotFound, `ns does not exist: ${ns}`);
+      const reply = checkShardReply(yield* sendToShard(node, op, shard, op.db, { listIndexes: collectionName(ns) }));
       const cursor = reply.cursor as { firstBatch: Document[] };
       return firstBatchReply(node, op, `${op.db}.$cmd.listIndexes.${collectionName(ns)}`, cursor.firstBatch, undefined);
     })();

@@ -6,15 +6,32 @@ import type { OperationContext } from "../node/operation-context.js";
 import type { ServerNode } from "../node/server-node.js";
 import { sendToShard } from "./router.js";
 
-/** The shards a query on `ns` must visit: chunk owners for sharded collections, else the primary shard. */
-export function targetShardsForQuery(node: ServerNode, ns: string, filter: Document): string[] {
+/**
+ * The shards a read of `ns` must visit: chunk owners for sharded collections, else the primary
+ * shard of its database, or none if the database does not exist: the read finds nothing and does
+ * not create it (mongos answers the catalog cache's NamespaceNotFound with an empty result,
+ * `cluster_find.cpp`).
+ */
+export function targetShardsForRead(node: ServerNode, ns: string, filter: Document): string[] {
   const sharding = node.shared.sharding;
   const entry = sharding.collection(ns);
   if (entry !== undefined) return sharding.shardsForQuery(entry, filter);
-  const primary = sharding.primaryShard(ns.slice(0, ns.indexOf(".")));
-  if (primary === undefined) throw new ServerError(ErrorCodes.ShardNotFound, "No shards found");
-  return [primary];
+  const primary = sharding.existingPrimaryShard(databaseOf(ns));
+  return primary === undefined ? [] : [primary];
 }
+
+/**
+ * The shards a write (or DDL command) on `ns` must visit: {@link targetShardsForRead}, after
+ * creating its database if it does not exist (implicit database creation).
+ */
+export function targetShardsForQuery(node: ServerNode, ns: string, filter: Document): string[] {
+  const sharding = node.shared.sharding;
+  if (sharding.collection(ns) === undefined && sharding.primaryShard(databaseOf(ns)) === undefined)
+    throw new ServerError(ErrorCodes.ShardNotFound, "No shards found");
+  return targetShardsForRead(node, ns, filter);
+}
+
+const databaseOf = (ns: string): string => ns.slice(0, ns.indexOf("."));
 
 /** Throws a shard's error reply as a ServerError (mongos reports a shard's failure as its own). */
 export function checkShardReply(reply: Document): Document {
@@ -54,7 +71,7 @@ export function* gatherFromShards(
 ): Task<Document[]> {
   const db = ns.slice(0, ns.indexOf("."));
   const coll = ns.slice(ns.indexOf(".") + 1);
-  const shards = targetShardsForQuery(node, ns, filter);
+  const shards = targetShardsForRead(node, ns, filter);
   // One targeted shard (the common case) needs no fan-out.
   if (shards.length === 1)
     return yield* readAll((command) => sendToShard(node, op, shards[0], db, command), coll, filter);

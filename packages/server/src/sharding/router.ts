@@ -53,22 +53,6 @@ function traceSummary(request: CommandRequest): CommandRequest | undefined {
   return summary === undefined ? undefined : { ...request, command: summary };
 }
 
-/** Forwards an operation unchanged to the primary shard of its database and relays the reply. */
-export function* forwardToPrimaryShard(node: ServerNode, op: OperationContext): Task<Document> {
-  const shardId = node.shared.sharding.primaryShard(op.db);
-  if (shardId === undefined)
-    throw new ServerError(ErrorCodes.ShardNotFound, `Database ${op.db} could not be created: there are no shards`);
-  const reply = yield* runOnShard(
-    node,
-    shardId,
-    { db: op.db, command: { ...op.command, ...forwardedFields(op) }, user: op.request.user, internal: true },
-    undefined,
-    op,
-  );
-  noteShardReply(op, reply);
-  return reply;
-}
-
 /**
  * Sends `command` to a shard on behalf of a client operation on mongos: the session and
  * transaction fields of `op` are forwarded, the request is authenticated as the internal user and

@@ -99,8 +99,17 @@ export class ShardingCatalog {
   }
 
   /**
+   * The primary shard of an existing database (undefined if it has none yet): reads never create a
+   * database (mongos answers a read of a database that does not exist with an empty result).
+   */
+  existingPrimaryShard(db: string): string | undefined {
+    if (db === "admin" || db === "config") return CONFIG_SERVER_SHARD_ID;
+    return this.databases.get(db);
+  }
+
+  /**
    * The primary shard of `db`, created on first use as `enableSharding`/implicit database creation
-   * does: "admin" and "config" live on the config server; a new database goes to the next shard in
+   * by a write or DDL command does: "admin" and "config" live on the config server; a new database goes to the next shard in
    * turn (deterministic). Undefined when there are no shards.
    */
   primaryShard(db: string): string | undefined {
