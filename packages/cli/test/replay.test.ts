@@ -7,25 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { ALL_INVARIANTS, checkStandard, type SafetyInvariant } from "@sessionsim/testing";
+import { ALL_INVARIANTS, checkStandard } from "@sessionsim/testing";
+import { plantedNoKillAll as noKillAll } from "../../../test/fixtures/planted-invariant.js";
 import { replay } from "../src/replay.js";
 import { UsageError } from "../src/usage.js";
 
-/** A deliberately wrong invariant: "nobody ever kills all sessions". */
-const noKillAll: SafetyInvariant = {
-  kind: "safety",
-  name: "planted-no-kill-all",
-  description: "planted for the test",
-  start: () => (e, index, report) => {
-    if (e.type === "cmd.reply" && e.ok && index.lastRequest?.name === "killAllSessions" && index.lastRequest.fromClient)
-      report({
-        message: `${e.node} answered killAllSessions`,
-        time: e.time,
-        node: e.node,
-        events: [index.lastRequest.sendEvent, e],
-      });
-  },
-};
 const invariants = [...ALL_INVARIANTS, noKillAll];
 
 /** The failing `--exact-commands` case both tests replay (searched for once). */

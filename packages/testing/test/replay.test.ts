@@ -14,24 +14,8 @@ import {
   parseReproduction,
   reproductionOptions,
   type CaseResult,
-  type SafetyInvariant,
 } from "@sessionsim/testing";
-
-/** A deliberately wrong invariant: "nobody ever kills all sessions". */
-const noKillAll: SafetyInvariant = {
-  kind: "safety",
-  name: "planted-no-kill-all",
-  description: "planted for the test",
-  start: () => (e, index, report) => {
-    if (e.type === "cmd.reply" && e.ok && index.lastRequest?.name === "killAllSessions" && index.lastRequest.fromClient)
-      report({
-        message: `${e.node} answered killAllSessions`,
-        time: e.time,
-        node: e.node,
-        events: [index.lastRequest.sendEvent, e],
-      });
-  },
-};
+import { plantedNoKillAll as noKillAll } from "../../../test/fixtures/planted-invariant.js";
 
 void describe("reproduction lines", () => {
   void test("format and parse round-trip", () => {
