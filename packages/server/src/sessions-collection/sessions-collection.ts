@@ -5,6 +5,7 @@ import type { ServerNode } from "../node/server-node.js";
 import { runOnShard } from "../sharding/router.js";
 import type { ShardedCollectionEntry } from "../sharding/sharding-catalog.js";
 import { frozenLsidFromKey, parentLsidKey, uidEntryOfKey, type LogicalSessionId } from "../session/index.js";
+import { freezePipeline } from "../storage/index.js";
 
 /** `NamespaceString::kLogicalSessionsNamespace`. */
 export const SESSIONS_NAMESPACE = "config.system.sessions";
@@ -176,18 +177,7 @@ function runsOf(grouped: Grouped, start: number, end: number): { shard: string; 
   return runs;
 }
 
-/** Freezes a pipeline and everything in it (the shard then parses it once for all statements). */
-function frozenPipeline(stages: Document[]): readonly Document[] {
-  const freeze = (v: unknown): void => {
-    if (typeof v !== "object" || v === null) return;
-    for (const x of Object.values(v)) freeze(x);
-    Object.freeze(v);
-  };
-  freeze(stages);
-  return stages;
-}
-
-const NO_USER_UPDATE: readonly Document[] = frozenPipeline([{ $set: { lastUse: "$$NOW" } }]);
+const NO_USER_UPDATE: readonly Document[] = freezePipeline([{ $set: { lastUse: "$$NOW" } }]);
 const updateByUser = new Map<string, readonly Document[]>();
 
 /**
@@ -199,7 +189,7 @@ function updateFor(user: string | undefined): readonly Document[] {
   if (user === undefined) return NO_USER_UPDATE;
   let u = updateByUser.get(user);
   if (u === undefined) {
-    u = frozenPipeline([{ $set: { lastUse: "$$NOW" } }, { $set: { user: { name: user } } }]);
+    u = freezePipeline([{ $set: { lastUse: "$$NOW" } }, { $set: { user: { name: user } } }]);
     updateByUser.set(user, u);
   }
   return u;

@@ -19,7 +19,7 @@ export { deepCopy } from "./deep-copy.js";
 export { compileFilter, type Matcher } from "./matcher.js";
 export { runPipeline, type PipelineOptions, type Stage } from "./pipeline.js";
 export { parseSort, sortDocs, type SortSpec } from "./sort.js";
-export { applyUpdate, parseUpdate, upsertSeed, type ParsedUpdate } from "./update.js";
+export { applyUpdate, freezePipeline, parseUpdate, upsertSeed, type ParsedUpdate } from "./update.js";
 export { ModifierNames, UpdateErrorCodes, type ModifierName, type UpdateEnv } from "./update-operators.js";
 export { ID_INDEX_NAME, defaultIndexName, type CreateIndexSpec, type IndexSpec } from "./index-catalog.js";
 export {

@@ -181,6 +181,20 @@ export function parseUpdate(update: unknown): ParsedUpdate {
 
 const parsedFrozenPipelines = new WeakMap<readonly unknown[], ParsedUpdate>();
 
+/**
+ * Freezes an update pipeline and everything in it, so that {@link parseUpdate} parses it once for
+ * every statement that sends it (the session refresh's upserts).
+ */
+export function freezePipeline(stages: Doc[]): readonly Doc[] {
+  const freeze = (v: unknown): void => {
+    if (typeof v !== "object" || v === null) return;
+    for (const x of Object.values(v)) freeze(x);
+    Object.freeze(v);
+  };
+  freeze(stages);
+  return stages;
+}
+
 /** True if `v` and every plain object or array inside it are frozen. */
 function isDeepFrozen(v: unknown): boolean {
   if (typeof v !== "object" || v === null) return true;
