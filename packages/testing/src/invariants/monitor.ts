@@ -34,7 +34,7 @@ export const ALL_INVARIANTS: readonly Invariant[] = [...SAFETY_INVARIANTS, ...LI
 export class InvariantMonitor {
   readonly index: TraceIndex;
   readonly violations: Violation[] = [];
-  private readonly checkers: { inv: SafetyInvariant; check: SafetyChecker }[];
+  private readonly checkers: { check: SafetyChecker; report: (v: Omit<Violation, "invariant" | "kind">) => void }[];
   private fed = 0;
 
   constructor(
@@ -44,7 +44,11 @@ export class InvariantMonitor {
     this.index = new TraceIndex({ auth: ctx.auth });
     this.checkers = invariants
       .filter((i): i is SafetyInvariant => i.kind === "safety")
-      .map((inv) => ({ inv, check: inv.start(ctx) }));
+      .map((inv) => ({
+        check: inv.start(ctx),
+        // Built once per invariant, not once per event and invariant.
+        report: (v) => this.violations.push({ invariant: inv.name, kind: "safety", ...v }),
+      }));
   }
 
   /** How many events were fed. */
@@ -56,8 +60,7 @@ export class InvariantMonitor {
   add(e: TraceEvent): void {
     this.fed++;
     this.index.add(e);
-    for (const { inv, check } of this.checkers)
-      check(e, this.index, (v) => this.violations.push({ invariant: inv.name, kind: "safety", ...v }));
+    for (const { check, report } of this.checkers) check(e, this.index, report);
   }
 
   /** Feeds the events of `trace` not fed yet (for a trace snapshot that grows between calls). */
