@@ -34,7 +34,7 @@ export const ALL_INVARIANTS: readonly Invariant[] = [...SAFETY_INVARIANTS, ...LI
 export class InvariantMonitor {
   readonly index: TraceIndex;
   readonly violations: Violation[] = [];
-  private readonly checkers: { check: SafetyChecker; report: (v: Omit<Violation, "invariant" | "kind">) => void }[];
+  private readonly checkers: { check: SafetyChecker; report: Parameters<SafetyChecker>[2] }[];
   private fed = 0;
 
   constructor(
